@@ -1,0 +1,111 @@
+// Package app holds Northstar's use cases: it checks permissions, applies the
+// domain's rules, and runs each change in one database transaction. HTTP
+// handlers and the CLI call it; it never sees a request or a response.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/northstar-pm/northstar"
+	"github.com/northstar-pm/northstar/internal/store"
+)
+
+// App implements Northstar's use cases on top of a store.
+type App struct {
+	db     *store.DB
+	log    *slog.Logger
+	hasher *passwordHasher
+	logins *loginLimiter
+
+	// SessionTTL is how long a browser session lasts without use.
+	SessionTTL time.Duration
+	// InvitationTTL is how long an invitation link stays valid.
+	InvitationTTL time.Duration
+}
+
+// New returns an App that keeps its data in db.
+func New(db *store.DB, log *slog.Logger) *App {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &App{
+		db:            db,
+		log:           log,
+		hasher:        newPasswordHasher(),
+		logins:        newLoginLimiter(),
+		SessionTTL:    30 * 24 * time.Hour,
+		InvitationTTL: 14 * 24 * time.Hour,
+	}
+}
+
+// DB returns the store the app works on.
+func (a *App) DB() *store.DB { return a.db }
+
+// Ready reports whether the database answers.
+func (a *App) Ready(ctx context.Context) error { return a.db.Ping(ctx) }
+
+// SystemContext returns a context acting as the installation itself, with
+// every right. The CLI uses it for administration on the server's machine.
+func SystemContext(ctx context.Context) context.Context {
+	return northstar.NewContextWithUser(ctx, &northstar.User{Name: "system", Admin: true})
+}
+
+// currentUser returns the signed-in user or an EUNAUTHORIZED error.
+func currentUser(ctx context.Context) (*northstar.User, error) {
+	u := northstar.UserFromContext(ctx)
+	if u == nil || u.Disabled {
+		return nil, northstar.Errorf(northstar.EUNAUTHORIZED, "Sign in first.")
+	}
+	return u, nil
+}
+
+// authorize loads a product and checks that the current user may perform
+// the action on it. It is the one place where product permissions are
+// enforced: a non-member learns nothing (404), a member without the right
+// gets 403, and a write to a read-only product gets 422.
+func authorize(ctx context.Context, tx *store.Tx, key string, action northstar.Action) (*northstar.User, *northstar.Product, error) {
+	user, err := currentUser(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := tx.FindProductByKey(ctx, key)
+	if err != nil {
+		return nil, nil, err
+	}
+	role, err := tx.MemberRole(ctx, p.ID, user.ID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("authorize %s on %s: %w", action, key, err)
+	}
+	p.Role = role
+	if role == "" && !user.Admin {
+		return nil, nil, northstar.Errorf(northstar.ENOTFOUND, "Product %s not found.", key)
+	}
+	if !northstar.Can(user.Admin, role, action) {
+		return nil, nil, northstar.Errorf(northstar.EFORBIDDEN, "As %s of %s you may not %s.", role.Label(), key, action.Description())
+	}
+	if action.Writes() && p.ReadOnly() {
+		return nil, nil, northstar.Errorf(northstar.EUNPROCESSABLE, "Product %s is retired and read-only; a product manager must move it to another stage first.", key)
+	}
+	return user, p, nil
+}
+
+// authorizeOrg checks an organization-level permission.
+func authorizeOrg(ctx context.Context, tx *store.Tx, action northstar.OrgAction) (*northstar.User, error) {
+	user, err := currentUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	managesAProduct := false
+	if action == northstar.OrgInvite && !user.Admin {
+		if managesAProduct, err = tx.HasRoleAnywhere(ctx, user.ID, northstar.RoleProductManager); err != nil {
+			return nil, err
+		}
+	}
+	if !northstar.CanOrg(user, managesAProduct, action) {
+		return nil, northstar.Errorf(northstar.EFORBIDDEN, "You may not %s.", action.Description())
+	}
+	return user, nil
+}

@@ -1,0 +1,349 @@
+// Package store keeps Northstar's data in SQLite or PostgreSQL through
+// database/sql. SQL is written once in a portable form; the few places where
+// the engines differ (placeholders, time values, error codes, locking) go
+// through a small dialect seam. The store decides no business rule: the app
+// package opens transactions with Update or View and calls the Tx methods.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/northstar-pm/northstar"
+)
+
+//go:embed migrations
+var migrationFS embed.FS
+
+// Engine names a database engine.
+type Engine string
+
+// The supported engines.
+const (
+	SQLite   Engine = "sqlite"
+	Postgres Engine = "postgres"
+)
+
+// Options tune how a database is opened.
+type Options struct {
+	// Synchronous is SQLite's synchronous setting, FULL (default: survives
+	// power loss) or NORMAL (faster; survives a crash of the process).
+	Synchronous string
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// MaxConns bounds the PostgreSQL pool (default 20).
+	MaxConns int
+}
+
+// DB is an open Northstar database.
+type DB struct {
+	engine Engine
+	dsn    string
+	path   string // SQLite file
+	// write serialises writers. SQLite allows one writer at a time; giving
+	// writes their own single-connection pool (and BEGIN IMMEDIATE) means a
+	// writer waits its turn in Go instead of failing with "database is
+	// locked". Reads use their own pool and never wait for writers in WAL.
+	write *sql.DB
+	read  *sql.DB
+	now   func() time.Time
+
+	rebindCache sync.Map
+}
+
+// Open opens the database named by dsn: a postgres:// or postgresql:// URL
+// selects PostgreSQL, anything else is a SQLite file path. It does not run
+// migrations; call Migrate.
+func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
+	db := &DB{dsn: dsn, now: opts.Now}
+	if db.now == nil {
+		db.now = time.Now
+	}
+	var err error
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		db.engine = Postgres
+		err = db.openPostgres(opts)
+	} else {
+		db.engine = SQLite
+		err = db.openSQLite(opts)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Ping(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s database: %w", db.engine, err)
+	}
+	return db, nil
+}
+
+func (db *DB) openSQLite(opts Options) error {
+	path := strings.TrimPrefix(db.dsn, "file:")
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	if path == "" || path == ":memory:" {
+		return fmt.Errorf("open sqlite: a file path is required")
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return fmt.Errorf("open sqlite: %w", err)
+		}
+	}
+	db.path = path
+	sync := strings.ToUpper(opts.Synchronous)
+	if sync == "" {
+		sync = "FULL"
+	}
+	if sync != "FULL" && sync != "NORMAL" {
+		return fmt.Errorf("open sqlite: synchronous must be FULL or NORMAL, not %q", opts.Synchronous)
+	}
+	q := url.Values{}
+	// SQLite leaves foreign keys off unless asked, and gives up on a lock at
+	// once without a busy timeout.
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous("+sync+")")
+	w := url.Values{"_txlock": {"immediate"}}
+	for k, v := range q {
+		w[k] = v
+	}
+	var err error
+	if db.write, err = sql.Open("sqlite", "file:"+path+"?"+w.Encode()); err != nil {
+		return fmt.Errorf("open sqlite: %w", err)
+	}
+	db.write.SetMaxOpenConns(1)
+	db.write.SetConnMaxIdleTime(0)
+	q.Add("_pragma", "query_only(1)")
+	if db.read, err = sql.Open("sqlite", "file:"+path+"?"+q.Encode()); err != nil {
+		db.write.Close()
+		return fmt.Errorf("open sqlite: %w", err)
+	}
+	db.read.SetMaxOpenConns(max(4, runtime.NumCPU()))
+	db.read.SetMaxIdleConns(max(4, runtime.NumCPU()))
+	return nil
+}
+
+func (db *DB) openPostgres(opts Options) error {
+	conn, err := sql.Open("pgx", db.dsn)
+	if err != nil {
+		return fmt.Errorf("open postgres: %w", err)
+	}
+	n := opts.MaxConns
+	if n <= 0 {
+		n = 20
+	}
+	conn.SetMaxOpenConns(n)
+	conn.SetMaxIdleConns(n)
+	conn.SetConnMaxIdleTime(5 * time.Minute)
+	db.write, db.read = conn, conn
+	return nil
+}
+
+// Engine reports which engine the database runs on.
+func (db *DB) Engine() Engine { return db.engine }
+
+// Path returns the SQLite file path ("" for PostgreSQL).
+func (db *DB) Path() string { return db.path }
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	var one int
+	if err := db.read.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Close closes the database. For SQLite it also checkpoints the WAL so the
+// file is complete on its own.
+func (db *DB) Close() error {
+	var errs []error
+	if db.engine == SQLite && db.write != nil {
+		if _, err := db.write.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+			errs = append(errs, fmt.Errorf("checkpoint: %w", err))
+		}
+	}
+	if db.read != nil && db.read != db.write {
+		errs = append(errs, db.read.Close())
+	}
+	if db.write != nil {
+		errs = append(errs, db.write.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Update runs fn in a read-write transaction, committed if fn returns nil
+// and rolled back otherwise.
+func (db *DB) Update(ctx context.Context, fn func(tx *Tx) error) error {
+	return db.run(ctx, db.write, false, fn)
+}
+
+// View runs fn in a read-only transaction.
+func (db *DB) View(ctx context.Context, fn func(tx *Tx) error) error {
+	return db.run(ctx, db.read, true, fn)
+}
+
+func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, fn func(tx *Tx) error) error {
+	opts := &sql.TxOptions{ReadOnly: readOnly && db.engine == Postgres}
+	sqlTx, err := pool.BeginTx(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("begin: %w", translate(err))
+	}
+	tx := &Tx{tx: sqlTx, db: db, Now: db.now().UTC().Truncate(time.Microsecond)}
+	defer sqlTx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", translate(err))
+	}
+	return nil
+}
+
+// Tx is a transaction. Now is its clock: every time written in one
+// transaction is the same instant.
+type Tx struct {
+	tx  *sql.Tx
+	db  *DB
+	Now time.Time
+}
+
+// Engine reports the engine the transaction runs on.
+func (tx *Tx) Engine() Engine { return tx.db.engine }
+
+func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	res, err := tx.tx.ExecContext(ctx, tx.db.rebind(query), tx.db.args(args)...)
+	return res, translate(err)
+}
+
+func (tx *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	rows, err := tx.tx.QueryContext(ctx, tx.db.rebind(query), tx.db.args(args)...)
+	return rows, translate(err)
+}
+
+func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return tx.tx.QueryRowContext(ctx, tx.db.rebind(query), tx.db.args(args)...)
+}
+
+// insert runs an INSERT … RETURNING id and returns the new id.
+func (tx *Tx) insert(ctx context.Context, query string, args ...any) (int64, error) {
+	var id int64
+	if err := tx.queryRow(ctx, query+" RETURNING id", args...).Scan(&id); err != nil {
+		return 0, translate(err)
+	}
+	return id, nil
+}
+
+// sqliteTimeFormat is fixed-width UTC, so stored times sort as text.
+const sqliteTimeFormat = "2006-01-02 15:04:05.000000+00:00"
+
+// args converts arguments to what the engine stores.
+func (db *DB) args(args []any) []any {
+	if db.engine != SQLite {
+		return args
+	}
+	args = append([]any(nil), args...) // never change the caller's slice
+	for i, a := range args {
+		switch v := a.(type) {
+		case time.Time:
+			args[i] = v.UTC().Format(sqliteTimeFormat)
+		case *time.Time:
+			if v != nil {
+				args[i] = v.UTC().Format(sqliteTimeFormat)
+			} else {
+				args[i] = nil
+			}
+		}
+	}
+	return args
+}
+
+// rebind rewrites ? placeholders as $1, $2, … for PostgreSQL.
+func (db *DB) rebind(query string) string {
+	if db.engine != Postgres {
+		return query
+	}
+	if q, ok := db.rebindCache.Load(query); ok {
+		return q.(string)
+	}
+	var b strings.Builder
+	n := 0
+	inQuote := false
+	for i := 0; i < len(query); i++ {
+		c := query[i]
+		switch {
+		case c == '\'':
+			inQuote = !inQuote
+			b.WriteByte(c)
+		case c == '?' && !inQuote:
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	db.rebindCache.Store(query, b.String())
+	return b.String()
+}
+
+// Errors the store reports for broken constraints. They are application
+// errors, so an unexpected one still maps to a sensible status; the app
+// layer checks for them with errors.Is to give a precise message.
+var (
+	ErrDuplicate  = &northstar.Error{Code: northstar.ECONFLICT, Message: "That already exists."}
+	ErrReference  = &northstar.Error{Code: northstar.EUNPROCESSABLE, Message: "That refers to something that does not exist."}
+	ErrConstraint = &northstar.Error{Code: northstar.EINVALID, Message: "A value is missing or out of range."}
+)
+
+// translate turns driver errors for broken constraints into the store's
+// errors, keyed on SQLite result codes and PostgreSQL SQLSTATEs. It is the
+// only place that looks at driver errors.
+func translate(err error) error {
+	if err == nil || errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return fmt.Errorf("%w (%v)", ErrDuplicate, err)
+		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+			return fmt.Errorf("%w (%v)", ErrReference, err)
+		case sqlite3.SQLITE_CONSTRAINT_NOTNULL, sqlite3.SQLITE_CONSTRAINT_CHECK:
+			return fmt.Errorf("%w (%v)", ErrConstraint, err)
+		}
+		return err
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "23505":
+			return fmt.Errorf("%w (%v)", ErrDuplicate, err)
+		case "23503":
+			return fmt.Errorf("%w (%v)", ErrReference, err)
+		case "23502", "23514":
+			return fmt.Errorf("%w (%v)", ErrConstraint, err)
+		}
+	}
+	return err
+}
+
+// IsDuplicate reports whether err is a broken uniqueness constraint.
+func IsDuplicate(err error) bool { return errors.Is(err, ErrDuplicate) }
