@@ -140,3 +140,8 @@ type Credentials struct {
 	User  *User  `json:"user"`
 	Token string `json:"token"`
 }
+
+// Settings are the installation's settings, changed by admins.
+type Settings struct {
+	OpenSignup bool `json:"open_signup"`
+}

@@ -536,3 +536,17 @@ func isNotFound(err error) bool {
 	var e *northstar.Error
 	return errors.As(err, &e) && e.Code == northstar.ENOTFOUND
 }
+
+// Settings returns the installation's settings (admins only).
+func (a *App) Settings(ctx context.Context) (northstar.Settings, error) {
+	var s northstar.Settings
+	err := a.db.View(ctx, func(tx *store.Tx) error {
+		if _, err := authorizeOrg(ctx, tx, northstar.OrgManageUsers); err != nil {
+			return err
+		}
+		v, err := tx.Setting(ctx, settingOpenSignup, "false")
+		s.OpenSignup = v == "true"
+		return err
+	})
+	return s, err
+}

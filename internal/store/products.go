@@ -23,10 +23,14 @@ func scanProduct(row interface{ Scan(...any) error }, extra ...any) (*northstar.
 
 // CreateProduct inserts a product at version 1.
 func (tx *Tx) CreateProduct(ctx context.Context, p *northstar.Product, createdBy int64) error {
-	p.Version, p.CreatedAt, p.UpdatedAt = 1, tx.Now, tx.Now
+	p.Version = 1
+	if p.CreatedAt.IsZero() {
+		p.CreatedAt = tx.Now
+	}
+	p.UpdatedAt = tx.Now
 	id, err := tx.insert(ctx, `INSERT INTO products (key, name, description, vision, stage, archived, version, created_by, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`,
-		p.Key, p.Name, p.Description, p.Vision, p.Stage, p.Archived, createdBy, tx.Now, tx.Now)
+		p.Key, p.Name, p.Description, p.Vision, p.Stage, p.Archived, createdBy, p.CreatedAt, p.UpdatedAt)
 	if err != nil {
 		return fmt.Errorf("create product %s: %w", p.Key, err)
 	}
@@ -103,13 +107,15 @@ func (tx *Tx) UpdateProduct(ctx context.Context, p *northstar.Product) error {
 
 // AddStageChange appends an entry to a product's lifecycle history.
 func (tx *Tx) AddStageChange(ctx context.Context, productID int64, c *northstar.StageChange) error {
-	c.At = tx.Now
+	if c.At.IsZero() {
+		c.At = tx.Now
+	}
 	var from any
 	if c.From != "" {
 		from = c.From
 	}
 	id, err := tx.insert(ctx, `INSERT INTO product_stages (product_id, from_stage, to_stage, note, actor_id, at) VALUES (?, ?, ?, ?, ?, ?)`,
-		productID, from, c.To, c.Note, c.ActorID, tx.Now)
+		productID, from, c.To, c.Note, c.ActorID, c.At)
 	if err != nil {
 		return fmt.Errorf("add stage change: %w", err)
 	}

@@ -1,0 +1,72 @@
+# Northstar. "make run" serves with demo data; "make test" runs every check.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+# The machine's go1.26.8 has standard-library vulnerabilities an HTTP server
+# can reach; the go command fetches go1.27.3 from the module proxy once.
+export GOTOOLCHAIN := go1.27.3
+
+POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
+VENDOR := internal/web/static/vendor
+ASSETS := $(VENDOR)/htmx.min.js $(VENDOR)/Sortable.min.js
+BINARY := bin/northstar
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X github.com/northstar-pm/northstar.Version=$(VERSION)
+
+.PHONY: run build test assets fmt-check vet chromium bench clean
+
+run: build
+	./$(BINARY) serve --demo
+
+build: assets
+	go build -trimpath -ldflags '$(LDFLAGS)' -o $(BINARY) ./cmd/northstar
+
+# Front-end libraries come from npm at build time and are embedded; they
+# are never committed.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(VENDOR)/htmx.min.js: node_modules/.package-lock.json
+	mkdir -p $(VENDOR)
+	cp node_modules/htmx.org/dist/htmx.min.js $@
+
+$(VENDOR)/Sortable.min.js: node_modules/.package-lock.json
+	mkdir -p $(VENDOR)
+	cp node_modules/sortablejs/Sortable.min.js $@
+
+assets: $(ASSETS)
+
+fmt-check:
+	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*'))"; \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+vet:
+	go vet ./...
+
+# Browser tests drive Debian's Chromium headless.
+chromium:
+	@if ! command -v chromium >/dev/null; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+# Every Go test on SQLite, and on PostgreSQL when it answers. Under CI=true
+# PostgreSQL must answer.
+test: assets chromium fmt-check vet
+	@if (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then \
+		export NORTHSTAR_TEST_POSTGRES='$(POSTGRES_URL)'; echo "testing on SQLite and PostgreSQL"; \
+	elif [ "$${CI:-}" = "true" ]; then \
+		echo "CI=true but PostgreSQL does not answer on 127.0.0.1:5432" >&2; exit 1; \
+	else \
+		echo "PostgreSQL does not answer on 127.0.0.1:5432: testing SQLite only"; \
+	fi; \
+	export NORTHSTAR_BROWSER=$$(command -v chromium); \
+	go test -count=1 -timeout 30m ./...
+
+bench: assets
+	NORTHSTAR_TEST_POSTGRES='$(POSTGRES_URL)' go test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf bin node_modules $(VENDOR)

@@ -1,0 +1,116 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/northstar-pm/northstar"
+	"github.com/northstar-pm/northstar/internal/app"
+	"github.com/northstar-pm/northstar/internal/httpx"
+	"github.com/northstar-pm/northstar/internal/server"
+)
+
+type serveCmd struct {
+	env       Env
+	db        dbFlags
+	addr      string
+	baseURL   string
+	demo      bool
+	logFormat string
+	grace     time.Duration
+}
+
+func newServe(env Env) *serveCmd { return &serveCmd{env: env, db: dbFlags{env: env}} }
+
+func (c *serveCmd) flags() *flag.FlagSet {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	c.db.register(fs)
+	fs.StringVar(&c.addr, "addr", envOr(c.env, "NORTHSTAR_ADDR", "127.0.0.1:8080"), "address to listen on (env NORTHSTAR_ADDR)")
+	fs.StringVar(&c.baseURL, "base-url", envOr(c.env, "NORTHSTAR_BASE_URL", ""), "public URL of this server, used in invitation links (env NORTHSTAR_BASE_URL; default http://<addr>)")
+	demo, _ := strconv.ParseBool(envOr(c.env, "NORTHSTAR_DEMO", "false"))
+	fs.BoolVar(&c.demo, "demo", demo, "seed demo data into an empty database (env NORTHSTAR_DEMO)")
+	fs.StringVar(&c.logFormat, "log-format", envOr(c.env, "NORTHSTAR_LOG_FORMAT", "text"), "log format: text or json (env NORTHSTAR_LOG_FORMAT)")
+	fs.DurationVar(&c.grace, "shutdown-grace", 20*time.Second, "how long in-flight requests may take to finish on shutdown")
+	return fs
+}
+
+func (c *serveCmd) run(ctx context.Context, args []string) error {
+	if len(args) > 0 {
+		return fmt.Errorf("unexpected arguments %q", args)
+	}
+	start := time.Now()
+	var log *slog.Logger
+	switch c.logFormat {
+	case "text":
+		log = slog.New(slog.NewTextHandler(c.env.Stderr, nil))
+	case "json":
+		log = slog.New(slog.NewJSONHandler(c.env.Stderr, nil))
+	default:
+		return fmt.Errorf("--log-format must be text or json, not %q", c.logFormat)
+	}
+	slog.SetDefault(log)
+
+	db, err := c.db.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := db.Close(); err != nil {
+			log.Error("close database", "err", err)
+		} else {
+			log.Info("database closed")
+		}
+	}()
+	applied, err := db.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	log.Info("database", "engine", db.Engine(), "dsn", redact(c.db.DSN()), "migrations_applied", applied)
+	a := app.New(db, log)
+	if c.demo {
+		seeded, err := a.SeedDemo(ctx, func(step string) { log.Info("demo data", "step", step) })
+		if err != nil {
+			return err
+		}
+		if !seeded {
+			log.Info("demo data: the database already has accounts; nothing seeded")
+		}
+		c.printDemoUsers()
+	}
+
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return err
+	}
+	base := c.baseURL
+	if base == "" {
+		base = "http://" + ln.Addr().String()
+	}
+	srv, err := server.New(a, base, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	log.Info("northstar ready", "version", northstar.Version, "url", base, "startup", time.Since(start).Round(time.Millisecond))
+	err = httpx.Serve(ctx, ln, srv.Handler(), c.grace)
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	log.Info("shut down cleanly")
+	return nil
+}
+
+func (c *serveCmd) printDemoUsers() {
+	w := c.env.Stdout
+	fmt.Fprintf(w, "\nDemo accounts (password for all: %s)\n", app.DemoPassword)
+	for _, u := range app.DemoUsers {
+		fmt.Fprintf(w, "  %-28s %-14s %s\n", u.Email, u.Name, u.Role)
+	}
+	fmt.Fprintln(w)
+}

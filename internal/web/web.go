@@ -1,0 +1,289 @@
+// Package web serves Northstar's server-rendered HTML: pages built from
+// embedded Go templates, enhanced with htmx where a partial update is
+// better than a reload. Every form also works without JavaScript.
+package web
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/northstar-pm/northstar"
+	"github.com/northstar-pm/northstar/internal/app"
+	"github.com/northstar-pm/northstar/internal/httpx"
+)
+
+//go:embed templates
+var templateFS embed.FS
+
+// The static folder holds our own CSS and JavaScript; static/vendor holds
+// the front-end libraries that the build copies from npm (never committed).
+//
+//go:embed static
+var staticFS embed.FS
+
+// Web holds the HTML handlers.
+type Web struct {
+	app     *app.App
+	pages   map[string]*template.Template
+	baseURL string
+	// assetVersion busts browser caches when the binary changes.
+	assetVersion string
+}
+
+// New parses every template and fails if one is missing or broken, so a
+// bad template stops the server at start rather than on a user's click.
+func New(a *app.App, baseURL string) (*Web, error) {
+	w := &Web{app: a, baseURL: strings.TrimSuffix(baseURL, "/"), pages: map[string]*template.Template{},
+		assetVersion: fmt.Sprint(time.Now().Unix())}
+	if northstar.Version != "dev" {
+		w.assetVersion = northstar.Version
+	}
+	pages, err := fs.Glob(templateFS, "templates/pages/*.html")
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range pages {
+		t, err := template.New(path.Base(p)).Funcs(w.funcs()).ParseFS(templateFS, "templates/layout.html", "templates/partials/*.html", p)
+		if err != nil {
+			return nil, fmt.Errorf("parse template %s: %w", p, err)
+		}
+		w.pages[strings.TrimSuffix(path.Base(p), ".html")] = t
+	}
+	if len(w.pages) == 0 {
+		return nil, fmt.Errorf("no page templates embedded")
+	}
+	return w, nil
+}
+
+// handlerFunc is a page handler that returns its error; handle renders it.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+func (web *Web) handle(fn handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := fn(w, r); err != nil {
+			web.renderError(w, r, err)
+		}
+	})
+}
+
+// authed sends anonymous visitors to the login page first.
+func (web *Web) authed(fn handlerFunc) http.Handler {
+	return web.handle(func(w http.ResponseWriter, r *http.Request) error {
+		if northstar.UserFromContext(r.Context()) == nil {
+			return northstar.Errorf(northstar.EUNAUTHORIZED, "Sign in first.")
+		}
+		return fn(w, r)
+	})
+}
+
+// Routes lists every HTML route.
+func (web *Web) Routes() []httpx.Route {
+	h, a := web.handle, web.authed
+	return []httpx.Route{
+		{Method: "GET", Pattern: "/{$}", Handler: h(web.home)},
+		{Method: "GET", Pattern: "/static/", Handler: web.static()},
+		{Method: "GET", Pattern: "/login", Handler: h(web.loginPage)},
+		{Method: "POST", Pattern: "/login", Handler: h(web.login)},
+		{Method: "POST", Pattern: "/logout", Handler: h(web.logout)},
+		{Method: "GET", Pattern: "/signup", Handler: h(web.signUpPage)},
+		{Method: "POST", Pattern: "/signup", Handler: h(web.signUp)},
+		{Method: "GET", Pattern: "/invitations/{secret}", Handler: h(web.invitationPage)},
+		{Method: "POST", Pattern: "/invitations/{secret}", Handler: h(web.acceptInvitation)},
+		{Method: "POST", Pattern: "/invitations", Handler: a(web.invite)},
+		{Method: "GET", Pattern: "/products", Handler: a(web.products)},
+		{Method: "GET", Pattern: "/products/new", Handler: a(web.newProductPage)},
+		{Method: "POST", Pattern: "/products", Handler: a(web.createProduct)},
+		{Method: "GET", Pattern: "/products/{key}", Handler: a(web.product)},
+		{Method: "POST", Pattern: "/products/{key}/stage", Handler: a(web.changeStage)},
+		{Method: "GET", Pattern: "/products/{key}/settings", Handler: a(web.productSettings)},
+		{Method: "POST", Pattern: "/products/{key}/settings", Handler: a(web.updateProduct)},
+		{Method: "POST", Pattern: "/products/{key}/archive", Handler: a(web.archiveProduct)},
+		{Method: "POST", Pattern: "/products/{key}/members", Handler: a(web.setMember)},
+		{Method: "POST", Pattern: "/products/{key}/members/{email}/remove", Handler: a(web.removeMember)},
+		{Method: "GET", Pattern: "/account", Handler: a(web.account)},
+		{Method: "POST", Pattern: "/account/password", Handler: a(web.changePassword)},
+		{Method: "POST", Pattern: "/account/tokens", Handler: a(web.createToken)},
+		{Method: "POST", Pattern: "/account/tokens/{id}/revoke", Handler: a(web.revokeToken)},
+		{Method: "GET", Pattern: "/admin", Handler: a(web.admin)},
+		{Method: "POST", Pattern: "/admin/users/{email}", Handler: a(web.changeUser)},
+		{Method: "POST", Pattern: "/admin/invitations/{id}/revoke", Handler: a(web.revokeInvitation)},
+		{Method: "POST", Pattern: "/admin/settings", Handler: a(web.changeSettings)},
+	}
+}
+
+// Handler returns the web UI's handler, with a proper page for unknown paths.
+func (web *Web) Handler() http.Handler {
+	mux := http.NewServeMux()
+	httpx.Mount(mux, web.Routes())
+	mux.Handle("/", web.handle(func(w http.ResponseWriter, r *http.Request) error {
+		return northstar.Errorf(northstar.ENOTFOUND, "There is no page at %s.", r.URL.Path)
+	}))
+	return mux
+}
+
+func (web *Web) static() http.Handler {
+	sub, err := fs.Sub(staticFS, "static")
+	if err != nil {
+		panic(err) // the embed directive guarantees the folder
+	}
+	files := http.StripPrefix("/static/", http.FileServerFS(sub))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("v") != "" {
+			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		}
+		files.ServeHTTP(w, r)
+	})
+}
+
+// page is what the layout needs; every view embeds it.
+type page struct {
+	Title        string
+	User         *northstar.User
+	Flash        string
+	FlashError   bool
+	Section      string
+	AssetVersion string
+}
+
+func (web *Web) newPage(w http.ResponseWriter, r *http.Request, title, section string) page {
+	p := page{Title: title, User: northstar.UserFromContext(r.Context()), Section: section, AssetVersion: web.assetVersion}
+	p.Flash, p.FlashError = takeFlash(w, r)
+	return p
+}
+
+// render writes a whole page.
+func (web *Web) render(w http.ResponseWriter, r *http.Request, status int, name string, view any) error {
+	return web.renderTemplate(w, status, name, "layout", view)
+}
+
+// renderPartial writes one named template of a page, for htmx swaps.
+func (web *Web) renderPartial(w http.ResponseWriter, status int, pageName, block string, view any) error {
+	return web.renderTemplate(w, status, pageName, block, view)
+}
+
+func (web *Web) renderTemplate(w http.ResponseWriter, status int, pageName, block string, view any) error {
+	t, ok := web.pages[pageName]
+	if !ok {
+		return fmt.Errorf("no page template %q", pageName)
+	}
+	var buf bytes.Buffer // render fully first: a failing template must not send half a page
+	if err := t.ExecuteTemplate(&buf, block, view); err != nil {
+		return fmt.Errorf("render %s/%s: %w", pageName, block, err)
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+type errorView struct {
+	page
+	Status  int
+	Message string
+}
+
+// renderError is the one renderer of errors as HTML: signed-out visitors go
+// to the login page, everyone else gets a page with the status and a safe
+// message.
+func (web *Web) renderError(w http.ResponseWriter, r *http.Request, err error) {
+	httpx.LogError(r, err)
+	status := httpx.Status(err)
+	if status == http.StatusUnauthorized && r.Method == http.MethodGet {
+		http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+		return
+	}
+	view := errorView{page: web.newPage(w, r, http.StatusText(status), ""), Status: status, Message: northstar.ErrorMessage(err)}
+	if rerr := web.render(w, r, status, "error", view); rerr != nil {
+		slog.Error("render error page", "err", rerr)
+		http.Error(w, view.Message, status)
+	}
+}
+
+// isHTMX reports whether htmx sent the request and will swap in a fragment.
+func isHTMX(r *http.Request) bool { return r.Header.Get("HX-Request") == "true" }
+
+// redirect answers a successful form post: a plain redirect for browsers,
+// HX-Redirect for htmx, so both land on a fresh page.
+func redirect(w http.ResponseWriter, r *http.Request, to string) {
+	if isHTMX(r) {
+		w.Header().Set("HX-Redirect", to)
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// parseForm reads a form body of bounded size.
+func parseForm(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, httpx.MaxBodyBytes)
+	if err := r.ParseForm(); err != nil {
+		return northstar.Errorf(northstar.EINVALID, "The form could not be read: %v.", err)
+	}
+	return nil
+}
+
+const flashCookie = "northstar_flash"
+
+// setFlash leaves a one-time message for the next page. Messages starting
+// with "!" are errors.
+func setFlash(w http.ResponseWriter, msg string) {
+	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: url.QueryEscape(msg), Path: "/", MaxAge: 60, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+}
+
+func takeFlash(w http.ResponseWriter, r *http.Request) (string, bool) {
+	c, err := r.Cookie(flashCookie)
+	if err != nil || c.Value == "" {
+		return "", false
+	}
+	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	msg, err := url.QueryUnescape(c.Value)
+	if err != nil {
+		return "", false
+	}
+	if strings.HasPrefix(msg, "!") {
+		return msg[1:], true
+	}
+	return msg, false
+}
+
+// localPath returns next if it is a path on this site, else fallback; it
+// keeps the login form from redirecting to another site.
+func localPath(next, fallback string) string {
+	if strings.HasPrefix(next, "/") && !strings.HasPrefix(next, "//") && !strings.HasPrefix(next, "/\\") {
+		return next
+	}
+	return fallback
+}
+
+// formError is a form's error: a message and the field it is about.
+type formError struct {
+	Message string
+	Field   string
+}
+
+func toFormError(err error) *formError {
+	if err == nil {
+		return nil
+	}
+	return &formError{Message: northstar.ErrorMessage(err), Field: northstar.ErrorField(err)}
+}
+
+// userError reports whether err is the user's to fix on the form (as
+// opposed to a missing page or a server fault).
+func userError(err error) bool {
+	switch northstar.ErrorCode(err) {
+	case northstar.EINVALID, northstar.ECONFLICT, northstar.EUNPROCESSABLE, northstar.ERATELIMITED, northstar.EFORBIDDEN, northstar.EUNAUTHORIZED:
+		return true
+	}
+	return false
+}
