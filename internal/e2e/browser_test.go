@@ -3,8 +3,8 @@ package e2e
 
 import (
 	"context"
-	"log/slog"
 	"io"
+	"log/slog"
 	"net/http/httptest"
 	"os"
 	"os/exec"
