@@ -85,7 +85,7 @@ func (a Action) Description() string {
 	case ActionAcceptStory:
 		return "accept stories as done"
 	case ActionComment:
-		return "comment"
+		return "comment on items"
 	}
 	return string(a)
 }

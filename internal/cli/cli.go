@@ -68,13 +68,14 @@ func Run(ctx context.Context, args []string, env Env) int {
 	cmd := mk(env)
 	fs := cmd.flags()
 	fs.SetOutput(env.Stderr)
-	if err := fs.Parse(args[1:]); err != nil {
+	rest, err := parseFlags(fs, args[1:])
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
 		return ExitUsage
 	}
-	if err := cmd.run(ctx, fs.Args()); err != nil {
+	if err := cmd.run(ctx, rest); err != nil {
 		if errors.Is(err, errUsage) {
 			fs.Usage()
 			return ExitUsage
@@ -83,6 +84,28 @@ func Run(ctx context.Context, args []string, env Env) int {
 		return 1
 	}
 	return 0
+}
+
+// parseFlags parses flags wherever they appear among the arguments, so that
+// "user create --email x" works as the usage texts show, and not only
+// "user --email x create": the flag package alone stops at the first
+// argument that is not a flag. Everything after "--" is an argument.
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		left := fs.Args()
+		if len(left) == 0 {
+			return rest, nil
+		}
+		if used := len(args) - len(left); used > 0 && args[used-1] == "--" {
+			return append(rest, left...), nil
+		}
+		rest = append(rest, left[0])
+		args = left[1:]
+	}
 }
 
 func usage(w io.Writer, cmds map[string]func(Env) command) {

@@ -1,0 +1,95 @@
+package northstar
+
+import (
+	"fmt"
+	"testing"
+)
+
+// designTable is the permission table of DESIGN.md, written out again by
+// hand so that a change to the code's table has to be a deliberate change
+// to this one too. Columns: PM, PO, developer, stakeholder, viewer.
+var designTable = map[Action][5]bool{
+	ActionRead:           {true, true, true, true, true},
+	ActionManageProduct:  {true, false, false, false, false},
+	ActionChangeStage:    {true, false, false, false, false},
+	ActionManageFeatures: {true, false, false, false, false},
+	ActionProposeFeature: {true, true, false, false, false},
+	ActionAddFeedback:    {true, true, true, true, false},
+	ActionTriageFeedback: {true, true, false, false, false},
+	ActionEditStories:    {true, true, false, false, false},
+	ActionWorkStories:    {true, true, true, false, false},
+	ActionAcceptStory:    {false, true, false, false, false},
+	ActionComment:        {true, true, true, true, false},
+}
+
+func TestCanFollowsTheDesignTable(t *testing.T) {
+	if len(designTable) != len(Actions) {
+		t.Fatalf("design table has %d actions, code has %d: every action needs a row", len(designTable), len(Actions))
+	}
+	for _, a := range Actions {
+		row, ok := designTable[a]
+		if !ok {
+			t.Errorf("action %s has no row in the design table", a)
+			continue
+		}
+		for i, r := range Roles {
+			if got, want := Can(false, r, a), row[i]; got != want {
+				t.Errorf("Can(member %s, %s) = %v, want %v", r, a, got, want)
+			}
+		}
+		if Can(false, "", a) {
+			t.Errorf("Can(non-member, %s) = true, want false", a)
+		}
+		if !Can(true, "", a) {
+			t.Errorf("Can(admin non-member, %s) = false, want true", a)
+		}
+		for _, r := range Roles {
+			if !Can(true, r, a) {
+				t.Errorf("Can(admin who is %s, %s) = false, want true", r, a)
+			}
+		}
+	}
+}
+
+func TestCanOrg(t *testing.T) {
+	plain := &User{ID: 1}
+	admin := &User{ID: 2, Admin: true}
+	disabledAdmin := &User{ID: 3, Admin: true, Disabled: true}
+	tests := []struct {
+		user    *User
+		manages bool
+		action  OrgAction
+		want    bool
+	}{
+		{plain, false, OrgCreateProduct, true},
+		{plain, false, OrgInvite, false},
+		{plain, true, OrgInvite, true},
+		{plain, true, OrgManageUsers, false},
+		{admin, false, OrgInvite, true},
+		{admin, false, OrgManageUsers, true},
+		{disabledAdmin, false, OrgManageUsers, false},
+		{nil, false, OrgCreateProduct, false},
+	}
+	for _, tt := range tests {
+		if got := CanOrg(tt.user, tt.manages, tt.action); got != tt.want {
+			t.Errorf("CanOrg(%+v, manages=%v, %s) = %v, want %v", tt.user, tt.manages, tt.action, got, tt.want)
+		}
+	}
+}
+
+func TestReadOnlyRule(t *testing.T) {
+	for _, a := range Actions {
+		want := a != ActionRead && a != ActionChangeStage
+		if got := a.Writes(); got != want {
+			t.Errorf("%s.Writes() = %v, want %v", a, got, want)
+		}
+		if a.Description() == string(a) {
+			t.Errorf("%s has no description", a)
+		}
+	}
+}
+
+func ExampleCan() {
+	fmt.Println(Can(false, RoleProductOwner, ActionAcceptStory), Can(false, RoleProductManager, ActionAcceptStory))
+	// Output: true false
+}
