@@ -4,11 +4,13 @@
 package api
 
 import (
+	"bytes"
 	_ "embed"
 	"encoding/base64"
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/northstar-pm/northstar"
 	"github.com/northstar-pm/northstar/internal/app"
@@ -123,7 +125,7 @@ func pageParams(r *http.Request) (limit int, after string, err error) {
 	}
 	if c := r.URL.Query().Get("cursor"); c != "" {
 		b, err := base64.RawURLEncoding.DecodeString(c)
-		if err != nil || len(b) == 0 || len(b) > 200 {
+		if err != nil || len(b) == 0 || len(b) > 200 || !utf8.Valid(b) || bytes.IndexByte(b, 0) >= 0 {
 			return 0, "", northstar.FieldError("cursor", "cursor is not one this server gave out.")
 		}
 		after = string(b)

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/northstar-pm/northstar"
 	"github.com/northstar-pm/northstar/internal/store"
@@ -245,6 +246,9 @@ func (a *App) createToken(ctx context.Context, user *northstar.User, name string
 	}
 	if len([]rune(name)) > northstar.MaxNameLen {
 		return "", nil, northstar.FieldError("name", "name is too long (at most %d characters).", northstar.MaxNameLen)
+	}
+	if !utf8.ValidString(name) || strings.ContainsRune(name, 0) {
+		return "", nil, northstar.FieldError("name", "name must be valid UTF-8 without NUL characters.")
 	}
 	secret, hash := newSecret(tokenPrefix)
 	t := &northstar.Token{UserID: user.ID, Name: name, Prefix: secret[:len(tokenPrefix)+6]}

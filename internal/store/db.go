@@ -310,6 +310,10 @@ var (
 	ErrDuplicate  = &northstar.Error{Code: northstar.ECONFLICT, Message: "That already exists."}
 	ErrReference  = &northstar.Error{Code: northstar.EUNPROCESSABLE, Message: "That refers to something that does not exist."}
 	ErrConstraint = &northstar.Error{Code: northstar.EINVALID, Message: "A value is missing or out of range."}
+	// ErrText is PostgreSQL refusing a text value it cannot store or
+	// compare (a NUL character, invalid UTF-8). Such values come from
+	// outside (a path, a query, a form), so they are bad input, not a 500.
+	ErrText = &northstar.Error{Code: northstar.EINVALID, Message: "Text must be valid UTF-8 without NUL characters."}
 )
 
 // translate turns driver errors for broken constraints into the store's
@@ -340,6 +344,8 @@ func translate(err error) error {
 			return fmt.Errorf("%w (%v)", ErrReference, err)
 		case "23502", "23514":
 			return fmt.Errorf("%w (%v)", ErrConstraint, err)
+		case "22021", "22P05": // character_not_in_repertoire, untranslatable_character
+			return fmt.Errorf("%w (%v)", ErrText, err)
 		}
 	}
 	return err

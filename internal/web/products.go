@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/northstar-pm/northstar"
 	"github.com/northstar-pm/northstar/internal/httpx"
@@ -38,8 +39,9 @@ func (web *Web) createProduct(w http.ResponseWriter, r *http.Request) error {
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
+	// The form shows keys in capitals whatever is typed; the API is strict.
 	in := northstar.NewProduct{
-		Key: r.PostForm.Get("key"), Name: r.PostForm.Get("name"), Description: r.PostForm.Get("description"),
+		Key: strings.ToUpper(r.PostForm.Get("key")), Name: r.PostForm.Get("name"), Description: r.PostForm.Get("description"),
 		Vision: r.PostForm.Get("vision"), Stage: northstar.Stage(r.PostForm.Get("stage")),
 	}
 	p, err := web.app.CreateProduct(r.Context(), in)

@@ -257,9 +257,12 @@ func takeFlash(w http.ResponseWriter, r *http.Request) (string, bool) {
 }
 
 // localPath returns next if it is a path on this site, else fallback; it
-// keeps the login form from redirecting to another site.
+// keeps the login form from redirecting to another site. Control
+// characters are refused too: browsers drop tabs and newlines from a
+// Location, so "/\t/evil.example" would lead to //evil.example.
 func localPath(next, fallback string) string {
-	if strings.HasPrefix(next, "/") && !strings.HasPrefix(next, "//") && !strings.HasPrefix(next, "/\\") {
+	if strings.HasPrefix(next, "/") && !strings.HasPrefix(next, "//") && !strings.HasPrefix(next, "/\\") &&
+		!strings.ContainsFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		return next
 	}
 	return fallback
