@@ -19,7 +19,7 @@ run: build
 	./$(BINARY) serve --demo
 
 build: assets
-	go build -trimpath -ldflags '$(LDFLAGS)' -o $(BINARY) ./cmd/northstar
+	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o $(BINARY) ./cmd/northstar
 
 # Front-end libraries come from npm at build time and are embedded; they
 # are never committed.

@@ -120,7 +120,7 @@ func (a *App) Login(ctx context.Context, email, password, ip string) (*northstar
 		return err
 	})
 	if northstar.ErrorCode(err) == northstar.ENOTFOUND {
-		a.hasher.verify(a.hasher.dummy, password) // same time as a wrong password
+		a.hasher.verify(a.hasher.dummy(), password) // same time as a wrong password
 	} else if err != nil {
 		return nil, fmt.Errorf("login: %w", err)
 	}
@@ -345,7 +345,7 @@ func (a *App) Users(ctx context.Context) ([]*northstar.User, error) {
 }
 
 // CreateUser creates an account directly (admins only), bypassing
-// invitations; the CLI uses it.
+// invitations; the CLI uses it. The first account is always an admin.
 func (a *App) CreateUser(ctx context.Context, in northstar.NewUser, admin bool) (*northstar.User, error) {
 	if err := in.Validate(); err != nil {
 		return nil, err
@@ -355,6 +355,11 @@ func (a *App) CreateUser(ctx context.Context, in northstar.NewUser, admin bool) 
 	err := a.db.Update(ctx, func(tx *store.Tx) error {
 		if _, err := authorizeOrg(ctx, tx, northstar.OrgManageUsers); err != nil {
 			return err
+		}
+		if n, err := tx.CountUsers(ctx); err != nil {
+			return err
+		} else if n == 0 {
+			u.Admin = true
 		}
 		err := tx.CreateUser(ctx, u, hash)
 		if store.IsDuplicate(err) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -25,14 +26,21 @@ const (
 // takes 19 MiB, so the number running at once is capped: a burst of 100
 // logins queues instead of taking gigabytes.
 type passwordHasher struct {
-	slots chan struct{}
-	dummy string // verified against when the account does not exist
+	slots     chan struct{}
+	dummyOnce sync.Once
+	dummyHash string
 }
 
 func newPasswordHasher() *passwordHasher {
-	h := &passwordHasher{slots: make(chan struct{}, max(2, runtime.NumCPU()))}
-	h.dummy = h.hash("not a real password, only for timing")
-	return h
+	return &passwordHasher{slots: make(chan struct{}, max(2, runtime.NumCPU()))}
+}
+
+// dummy returns a hash to verify against when the account does not exist,
+// so that a wrong email takes as long as a wrong password. It is made on
+// first use, not at start-up.
+func (h *passwordHasher) dummy() string {
+	h.dummyOnce.Do(func() { h.dummyHash = h.hash("not a real password, only for timing") })
+	return h.dummyHash
 }
 
 func (h *passwordHasher) derive(password string, salt []byte, t, m uint32, p uint8) []byte {

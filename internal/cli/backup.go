@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -27,6 +28,17 @@ func (c *backupCmd) flags() *flag.FlagSet {
 func (c *backupCmd) run(ctx context.Context, args []string) error {
 	if len(args) > 0 {
 		return errUsage
+	}
+	// Opening a SQLite file creates it: refuse before, or a mistyped
+	// --data would "back up" a new, empty database.
+	if dsn := c.db.DSN(); !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
+		path := strings.TrimPrefix(dsn, "file:")
+		if i := strings.IndexByte(path, '?'); i >= 0 {
+			path = path[:i]
+		}
+		if _, err := os.Stat(path); err != nil {
+			return fmt.Errorf("no database to back up: %w", err)
+		}
 	}
 	db, err := c.db.open(ctx)
 	if err != nil {

@@ -5,6 +5,8 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -83,6 +85,7 @@ func TestUsageErrors(t *testing.T) {
 		{"migrate bad action", []string{"migrate", "down"}, cli.ExitUsage, "up|status"},
 		{"user without action", []string{"user"}, cli.ExitUsage, "create|list|reset-password|make-admin"},
 		{"user with two actions", []string{"user", "list", "list"}, cli.ExitUsage, "create|list|reset-password|make-admin"},
+		{"flag-like argument after --", []string{"migrate", "--", "--db"}, cli.ExitUsage, "up|status"},
 		{"version -h", []string{"version", "-h"}, 0, "Usage of version"},
 	}
 	for _, tt := range tests {
@@ -271,7 +274,7 @@ func TestUserCreateGeneratesPassword(t *testing.T) {
 func TestDataDirectory(t *testing.T) {
 	dir := t.TempDir()
 	mustRun(t, "user", "--data", dir, "create", "--email", "d@example.com", "--name", "D", "--password", "long enough password")
-	if list := mustRun(t, "user", "--db", dir+"/northstar.db", "list"); !strings.Contains(list.stdout, "d@example.com") {
+	if list := mustRun(t, "user", "--db", filepath.Join(dir, "northstar.db"), "list"); !strings.Contains(list.stdout, "d@example.com") {
 		t.Errorf("the account created with --data is not in %s/northstar.db:\n%s", dir, list.stdout)
 	}
 }
@@ -296,4 +299,52 @@ func lineWith(s, sub string) string {
 		}
 	}
 	return ""
+}
+
+func TestBackup(t *testing.T) {
+	eachEngine(t, func(t *testing.T, dsn string) {
+		mustRun(t, "user", "--db", dsn, "create", "--email", "b@example.com", "--name", "B", "--password", "long enough password")
+		out := filepath.Join(t.TempDir(), "copy.db")
+		r := run(t, "backup", "--db", dsn, "--out", out)
+		if strings.HasPrefix(dsn, "postgres") {
+			if r.code != 1 || !strings.Contains(r.stderr, "pg_dump") {
+				t.Errorf("backup of PostgreSQL: exit %d, stderr %q; want exit 1 and pg_dump instructions", r.code, r.stderr)
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Errorf("backup of PostgreSQL wrote %s", out)
+			}
+			return
+		}
+		if r.code != 0 {
+			t.Fatalf("backup: exit %d\n%s", r.code, r.stderr)
+		}
+		if !strings.Contains(r.stdout, out) || !strings.Contains(r.stdout, "integrity check ok") {
+			t.Errorf("backup printed %q, want the path and the integrity check", r.stdout)
+		}
+		if !strings.Contains(mustRun(t, "user", "--db", out, "list").stdout, "b@example.com") {
+			t.Error("the copy does not have the account")
+		}
+
+		// An existing file is never overwritten.
+		r = run(t, "backup", "--db", dsn, "--out", out)
+		if r.code != 1 || !strings.Contains(r.stderr, "already exists") {
+			t.Errorf("backup onto an existing file: exit %d, stderr %q", r.code, r.stderr)
+		}
+	})
+}
+
+// TestBackupMissingDatabase checks that a mistyped --data is an error, not
+// the backup of a new, empty database.
+func TestBackupMissingDatabase(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "typo")
+	out := filepath.Join(t.TempDir(), "copy.db")
+	r := run(t, "backup", "--data", data, "--out", out)
+	if r.code != 1 || !strings.Contains(r.stderr, "no database to back up") {
+		t.Errorf("backup of a missing database: exit %d, stderr %q; want exit 1 naming the problem", r.code, r.stderr)
+	}
+	for _, p := range []string{data, out} {
+		if _, err := os.Stat(p); err == nil {
+			t.Errorf("backup of a missing database created %s", p)
+		}
+	}
 }
