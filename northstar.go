@@ -7,6 +7,7 @@ package northstar
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -64,3 +65,7 @@ func checkText(field string, s *string, required bool, max int) error {
 
 // Clock returns the current time; services take one so tests can fix it.
 type Clock func() time.Time
+
+// jsonUnmarshal is encoding/json.Unmarshal; a variable so the domain
+// package needs it in one place only.
+var jsonUnmarshal = json.Unmarshal

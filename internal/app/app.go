@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+	"unicode/utf8"
 
 	"github.com/northstar-pm/northstar"
 	"github.com/northstar-pm/northstar/internal/store"
@@ -109,3 +110,5 @@ func authorizeOrg(ctx context.Context, tx *store.Tx, action northstar.OrgAction)
 	}
 	return user, nil
 }
+
+func validUTF8(s string) bool { return utf8.ValidString(s) }

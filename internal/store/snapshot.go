@@ -130,3 +130,49 @@ func (tx *Tx) snapshotTable(ctx context.Context, table string, cols []string) (s
 	}
 	return fmt.Sprintf("rows=%d sha256=%x", n, h.Sum(nil)[:12]), nil
 }
+
+// RowDigests returns a digest of every row of a table that has an id
+// column, keyed by id, so that tests can count exactly which rows a change
+// wrote (a backlog move must write one). Like Snapshot, it is for tests.
+func (db *DB) RowDigests(ctx context.Context, table string) (map[int64]string, error) {
+	out := map[int64]string{}
+	err := db.View(ctx, func(tx *Tx) error {
+		rows, err := tx.query(ctx, fmt.Sprintf(`SELECT * FROM "%s"`, strings.ReplaceAll(table, `"`, `""`)))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		cols, err := rows.Columns()
+		if err != nil {
+			return err
+		}
+		idCol := slices.Index(cols, "id")
+		if idCol < 0 {
+			return fmt.Errorf("table %s has no id column", table)
+		}
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		for rows.Next() {
+			if err := rows.Scan(ptrs...); err != nil {
+				return err
+			}
+			h := sha256.New()
+			for i, v := range vals {
+				if t, ok := v.(time.Time); ok {
+					v = t.UTC().Format(time.RFC3339Nano)
+				}
+				fmt.Fprintf(h, "%s=%v\x1f", cols[i], v)
+			}
+			id, ok := vals[idCol].(int64)
+			if !ok {
+				return fmt.Errorf("table %s: id is %T", table, vals[idCol])
+			}
+			out[id] = fmt.Sprintf("%x", h.Sum(nil)[:12])
+		}
+		return rows.Err()
+	})
+	return out, err
+}

@@ -1,0 +1,703 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/northstar-pm/northstar"
+	"github.com/northstar-pm/northstar/internal/store"
+)
+
+// storyRetries bounds how often a write is retried when two concurrent
+// moves chose the same rank (PostgreSQL; SQLite has one writer).
+const storyRetries = 5
+
+// loadStory authorizes the action on a story's product and loads the story.
+func loadStory(ctx context.Context, tx *store.Tx, ref string, action northstar.Action) (*northstar.User, *northstar.Product, *northstar.Story, error) {
+	key, n, err := northstar.ParseRef(ref)
+	if err != nil {
+		return nil, nil, nil, northstar.Errorf(northstar.ENOTFOUND, "Story %s not found.", ref)
+	}
+	user, p, err := authorize(ctx, tx, key, action)
+	if err != nil {
+		if northstar.ErrorCode(err) == northstar.ENOTFOUND {
+			return nil, nil, nil, northstar.Errorf(northstar.ENOTFOUND, "Story %s not found.", ref)
+		}
+		return nil, nil, nil, err
+	}
+	s, err := tx.FindStory(ctx, p.ID, n, northstar.FormatRef(key, n))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return user, p, s, nil
+}
+
+// resolveAssignee finds the member of product p with the given e-mail.
+func resolveAssignee(ctx context.Context, tx *store.Tx, p *northstar.Product, email, field string) (*northstar.UserRef, error) {
+	u, err := tx.FindUserRef(ctx, email)
+	if err != nil {
+		if isNotFound(err) {
+			return nil, northstar.FieldError(field, "No user with email %s.", strings.TrimSpace(email))
+		}
+		return nil, err
+	}
+	role, err := tx.MemberRole(ctx, p.ID, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	if role == "" {
+		return nil, &northstar.Error{Code: northstar.EUNPROCESSABLE, Field: field, Message: fmt.Sprintf("%s is not a member of %s; add them to the product first.", u.Email, p.Key)}
+	}
+	return u, nil
+}
+
+func userRefOf(u *northstar.User) *northstar.UserRef {
+	return &northstar.UserRef{ID: u.ID, Email: u.Email, Name: u.Name}
+}
+
+// CreateStory adds a story to a product's backlog, at the bottom unless
+// asked for the top.
+func (a *App) CreateStory(ctx context.Context, key string, in northstar.NewStory) (*northstar.Story, error) {
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	key = normalizeKey(key)
+	var s *northstar.Story
+	err := a.db.Update(ctx, func(tx *store.Tx) error {
+		user, p, err := authorize(ctx, tx, key, northstar.ActionEditStories)
+		if err != nil {
+			return err
+		}
+		s = &northstar.Story{
+			ProductID: p.ID, ProductKey: p.Key, Type: in.Type, Title: in.Title, Persona: in.Persona, Want: in.Want,
+			Benefit: in.Benefit, Description: in.Description, Points: in.Points, Status: in.Status, Labels: in.Labels,
+			CreatedBy: userRefOf(user), UpdatedBy: userRefOf(user), Criteria: []northstar.Criterion{}, Tasks: []northstar.Task{},
+		}
+		for _, c := range in.Criteria {
+			s.Criteria = append(s.Criteria, northstar.Criterion{Text: c})
+		}
+		for _, t := range in.Tasks {
+			s.Tasks = append(s.Tasks, northstar.Task{Text: t})
+		}
+		if in.Assignee != "" {
+			if s.Assignee, err = resolveAssignee(ctx, tx, p, in.Assignee, "assignee"); err != nil {
+				return err
+			}
+		}
+		if s.Number, err = tx.NextNumber(ctx, p.ID); err != nil {
+			return err
+		}
+		s.Ref = northstar.FormatRef(p.Key, s.Number)
+		end, err := tx.EndRank(ctx, p.ID, in.Position == "top", 0)
+		if err != nil {
+			return err
+		}
+		if in.Position == "top" {
+			s.Rank, err = northstar.RankBetween("", end)
+		} else {
+			s.Rank, err = northstar.RankBetween(end, "")
+		}
+		if err != nil {
+			return err
+		}
+		return tx.CreateStory(ctx, s)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create story in %s: %w", key, err)
+	}
+	return s, nil
+}
+
+// Story returns a story the current user may read.
+func (a *App) Story(ctx context.Context, ref string) (*northstar.Story, error) {
+	var s *northstar.Story
+	err := a.db.View(ctx, func(tx *store.Tx) error {
+		var err error
+		_, _, s, err = loadStory(ctx, tx, ref, northstar.ActionRead)
+		return err
+	})
+	return s, err
+}
+
+// Stories returns a page of a product's backlog in order.
+func (a *App) Stories(ctx context.Context, key string, f northstar.StoryFilter) ([]*northstar.Story, error) {
+	if len(f.Query) > northstar.MaxSearchQueryLen {
+		return nil, northstar.FieldError("q", "q is too long (at most %d characters).", northstar.MaxSearchQueryLen)
+	}
+	var stories []*northstar.Story
+	err := a.db.View(ctx, func(tx *store.Tx) error {
+		_, p, err := authorize(ctx, tx, normalizeKey(key), northstar.ActionRead)
+		if err != nil {
+			return err
+		}
+		if f.Assignee != "" {
+			var id int64
+			if f.Assignee != "none" {
+				u, err := tx.FindUserRef(ctx, f.Assignee)
+				if isNotFound(err) {
+					stories = []*northstar.Story{}
+					return nil // nobody by that address: no stories assigned
+				} else if err != nil {
+					return err
+				}
+				id = u.ID
+			}
+			f.AssigneeID = &id
+		}
+		stories, err = tx.FindStories(ctx, p.ID, f)
+		return err
+	})
+	return stories, err
+}
+
+// UpdateStory changes a story if it is still at version (0 skips the
+// check). The fields present decide the permission needed.
+func (a *App) UpdateStory(ctx context.Context, ref string, version int, u northstar.StoryUpdate) (*northstar.Story, error) {
+	if err := u.Validate(); err != nil {
+		return nil, err
+	}
+	action := northstar.ActionWorkStories
+	if u.Edits() {
+		action = northstar.ActionEditStories
+	}
+	var s *northstar.Story
+	err := a.db.Update(ctx, func(tx *store.Tx) error {
+		user, p, story, err := loadStory(ctx, tx, ref, action)
+		if err != nil {
+			return err
+		}
+		s = story
+		if u.Accepted != nil && !northstar.Can(user.Admin, p.Role, northstar.ActionAcceptStory) {
+			return northstar.Errorf(northstar.EFORBIDDEN, "Only the product owner may accept stories in %s.", p.Key)
+		}
+		if err := checkVersion("Story "+s.Ref, s.Version, version); err != nil {
+			return err
+		}
+		return a.applyStoryUpdate(ctx, tx, user, p, s, u)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("update story %s: %w", ref, err)
+	}
+	return s, nil
+}
+
+func (a *App) applyStoryUpdate(ctx context.Context, tx *store.Tx, user *northstar.User, p *northstar.Product, s *northstar.Story, u northstar.StoryUpdate) error {
+	reindex := u.Title != nil || u.Persona != nil || u.Want != nil || u.Benefit != nil || u.Description != nil
+	set := func(dst *string, v *string) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	if u.Type != nil {
+		s.Type = *u.Type
+	}
+	set(&s.Title, u.Title)
+	set(&s.Persona, u.Persona)
+	set(&s.Want, u.Want)
+	set(&s.Benefit, u.Benefit)
+	set(&s.Description, u.Description)
+	if u.Points.Set {
+		if u.Points.Null {
+			s.Points = nil
+		} else {
+			v := u.Points.Value
+			s.Points = &v
+		}
+	}
+	if u.Assignee.Set {
+		if u.Assignee.Null || strings.TrimSpace(u.Assignee.Value) == "" {
+			s.Assignee = nil
+		} else {
+			a, err := resolveAssignee(ctx, tx, p, u.Assignee.Value, "assignee")
+			if err != nil {
+				return err
+			}
+			s.Assignee = a
+		}
+	}
+	if u.Status != nil {
+		s.Status = *u.Status
+		if s.Status != northstar.StatusDone && s.Accepted && (u.Accepted == nil || *u.Accepted) {
+			// Work reopened: the acceptance no longer holds.
+			unaccept(s)
+		}
+	}
+	if u.Accepted != nil {
+		if *u.Accepted {
+			if err := s.CheckAccept(); err != nil {
+				return err
+			}
+			if !s.Accepted {
+				now := tx.Now
+				s.Accepted, s.AcceptedAt, s.AcceptedBy, s.Status = true, &now, userRefOf(user), northstar.StatusDone
+			}
+		} else {
+			unaccept(s)
+		}
+	}
+	s.UpdatedBy = userRefOf(user)
+	if err := tx.UpdateStory(ctx, s); err != nil {
+		return err
+	}
+	if u.Labels != nil {
+		if err := tx.SetStoryLabels(ctx, s, *u.Labels); err != nil {
+			return err
+		}
+	}
+	if reindex {
+		return tx.IndexStory(ctx, s)
+	}
+	return nil
+}
+
+func unaccept(s *northstar.Story) {
+	s.Accepted, s.AcceptedAt, s.AcceptedBy = false, nil, nil
+}
+
+// DeleteStory removes a story if it is still at version (0 skips the check).
+func (a *App) DeleteStory(ctx context.Context, ref string, version int) error {
+	err := a.db.Update(ctx, func(tx *store.Tx) error {
+		_, _, s, err := loadStory(ctx, tx, ref, northstar.ActionEditStories)
+		if err != nil {
+			return err
+		}
+		if err := checkVersion("Story "+s.Ref, s.Version, version); err != nil {
+			return err
+		}
+		return tx.DeleteStory(ctx, s)
+	})
+	if err != nil {
+		return fmt.Errorf("delete story %s: %w", ref, err)
+	}
+	return nil
+}
+
+// MoveStory places a story before or after another story of the same
+// product, or at the top or bottom of the backlog. It writes one row: the
+// story's new rank between its new neighbours.
+func (a *App) MoveStory(ctx context.Context, ref string, m northstar.Move) (*northstar.Story, error) {
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	var s *northstar.Story
+	var err error
+	for attempt := 0; attempt < storyRetries; attempt++ {
+		err = a.db.Update(ctx, func(tx *store.Tx) error {
+			var err error
+			s, err = moveStory(ctx, tx, ref, m)
+			return err
+		})
+		if !store.IsDuplicate(err) {
+			break
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("move story %s: %w", ref, err)
+	}
+	if len(s.Rank) > northstar.MaxRankLen {
+		if err := a.rebalance(ctx, s.ProductID, s.Rank); err != nil {
+			a.log.Warn("rebalance ranks", "product", s.ProductKey, "err", err)
+		}
+	}
+	return s, nil
+}
+
+func moveStory(ctx context.Context, tx *store.Tx, ref string, m northstar.Move) (*northstar.Story, error) {
+	_, p, s, err := loadStory(ctx, tx, ref, northstar.ActionEditStories)
+	if err != nil {
+		return nil, err
+	}
+	var lo, hi string
+	switch {
+	case m.Position == "top":
+		if hi, err = tx.EndRank(ctx, p.ID, true, s.ID); err != nil {
+			return nil, err
+		}
+	case m.Position == "bottom":
+		if lo, err = tx.EndRank(ctx, p.ID, false, s.ID); err != nil {
+			return nil, err
+		}
+	default:
+		field, other := "before", m.Before
+		if m.After != "" {
+			field, other = "after", m.After
+		}
+		target, err := relativeTo(ctx, tx, p, field, other)
+		if err != nil {
+			return nil, err
+		}
+		if target.ID == s.ID {
+			return nil, northstar.FieldError(field, "A story cannot be moved relative to itself.")
+		}
+		before, after, err := tx.NeighbourRanks(ctx, p.ID, target.Rank, s.ID)
+		if err != nil {
+			return nil, err
+		}
+		if field == "before" {
+			lo, hi = before, target.Rank
+		} else {
+			lo, hi = target.Rank, after
+		}
+	}
+	rank, err := northstar.RankBetween(lo, hi)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.SetStoryRank(ctx, s.ID, rank); err != nil {
+		return nil, err
+	}
+	s.Rank = rank
+	return s, nil
+}
+
+// relativeTo finds the story a move is relative to; it must be in the same
+// product.
+func relativeTo(ctx context.Context, tx *store.Tx, p *northstar.Product, field, ref string) (*northstar.Story, error) {
+	key, n, err := northstar.ParseRef(ref)
+	if err != nil {
+		return nil, northstar.FieldError(field, "%q is not a ref like %s-7.", ref, p.Key)
+	}
+	if key != p.Key {
+		return nil, &northstar.Error{Code: northstar.EUNPROCESSABLE, Field: field, Message: fmt.Sprintf("%s is in another product; a story moves only within %s.", strings.ToUpper(ref), p.Key)}
+	}
+	s, err := tx.FindStory(ctx, p.ID, n, northstar.FormatRef(key, n))
+	if isNotFound(err) {
+		return nil, &northstar.Error{Code: northstar.ENOTFOUND, Field: field, Message: fmt.Sprintf("Story %s not found.", northstar.FormatRef(key, n))}
+	}
+	return s, err
+}
+
+// rebalanceWindow is how many stories on each side of a crowded rank are
+// given fresh, short ranks.
+const rebalanceWindow = 50
+
+// rebalance spreads the ranks around a rank that grew long, in one short
+// transaction of its own: rare, bounded and never part of a user's change.
+func (a *App) rebalance(ctx context.Context, productID int64, rank string) error {
+	return a.db.Update(ctx, func(tx *store.Tx) error {
+		ids, ranks, err := tx.RankWindow(ctx, productID, rank, rebalanceWindow)
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		lo, _, err := tx.NeighbourRanks(ctx, productID, ranks[0], 0)
+		if err != nil {
+			return err
+		}
+		_, hi, err := tx.NeighbourRanks(ctx, productID, ranks[len(ranks)-1], 0)
+		if err != nil {
+			return err
+		}
+		fresh, err := northstar.RanksBetween(lo, hi, len(ids))
+		if err != nil {
+			return err
+		}
+		// Park the window above the top first, so that no new rank can
+		// collide with an old one still in place.
+		for i, id := range ids {
+			if err := tx.SetStoryRank(ctx, id, fmt.Sprintf("~%08d", i)); err != nil {
+				return err
+			}
+		}
+		for i, id := range ids {
+			if err := tx.SetStoryRank(ctx, id, fresh[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// storyPart runs a change to a story's criteria or tasks: it authorizes
+// the action, checks the version, applies change, then moves the story's
+// version on so that a client holding the old one learns of it.
+func (a *App) storyPart(ctx context.Context, ref string, version int, action northstar.Action, change func(tx *store.Tx, s *northstar.Story) error) (*northstar.Story, error) {
+	var s *northstar.Story
+	err := a.db.Update(ctx, func(tx *store.Tx) error {
+		user, _, story, err := loadStory(ctx, tx, ref, action)
+		if err != nil {
+			return err
+		}
+		s = story
+		if err := checkVersion("Story "+s.Ref, s.Version, version); err != nil {
+			return err
+		}
+		if err := change(tx, s); err != nil {
+			return err
+		}
+		if s.Accepted && !s.CriteriaMet() {
+			unaccept(s) // acceptance needs every criterion met
+		}
+		s.UpdatedBy = userRefOf(user)
+		if err := tx.UpdateStory(ctx, s); err != nil {
+			return err
+		}
+		return tx.IndexStory(ctx, s)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("change story %s: %w", ref, err)
+	}
+	return s, nil
+}
+
+func findCriterion(s *northstar.Story, id int64) (int, error) {
+	for i, c := range s.Criteria {
+		if c.ID == id {
+			return i, nil
+		}
+	}
+	return 0, northstar.Errorf(northstar.ENOTFOUND, "Criterion %d not found on %s.", id, s.Ref)
+}
+
+func findTask(s *northstar.Story, id int64) (int, error) {
+	for i, t := range s.Tasks {
+		if t.ID == id {
+			return i, nil
+		}
+	}
+	return 0, northstar.Errorf(northstar.ENOTFOUND, "Task %d not found on %s.", id, s.Ref)
+}
+
+func checkItemText(field string, text *string, max int) error {
+	*text = strings.TrimSpace(*text)
+	if *text == "" {
+		return northstar.FieldError(field, "%s is required.", field)
+	}
+	if n := len([]rune(*text)); n > max {
+		return northstar.FieldError(field, "%s is too long (%d characters, at most %d).", field, n, max)
+	}
+	if strings.ContainsRune(*text, 0) || !validUTF8(*text) {
+		return northstar.FieldError(field, "%s must be valid UTF-8 without NUL characters.", field)
+	}
+	return nil
+}
+
+// AddCriterion appends an acceptance criterion to a story.
+func (a *App) AddCriterion(ctx context.Context, ref string, version int, text string) (*northstar.Story, *northstar.Criterion, error) {
+	if err := checkItemText("text", &text, northstar.MaxCriterionLen); err != nil {
+		return nil, nil, err
+	}
+	var c northstar.Criterion
+	s, err := a.storyPart(ctx, ref, version, northstar.ActionEditStories, func(tx *store.Tx, s *northstar.Story) error {
+		if len(s.Criteria) >= northstar.MaxCriteria {
+			return northstar.FieldError("criteria", "%s already has %d acceptance criteria, the most a story may have.", s.Ref, northstar.MaxCriteria)
+		}
+		c = northstar.Criterion{Text: text}
+		if err := tx.AddCriterion(ctx, s.ID, &c); err != nil {
+			return err
+		}
+		s.Criteria = append(s.Criteria, c)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, &c, nil
+}
+
+// UpdateCriterion changes a criterion's text (story editors) or marks it
+// met or unmet (anyone who works on stories).
+func (a *App) UpdateCriterion(ctx context.Context, ref string, version int, id int64, text *string, met *bool) (*northstar.Story, error) {
+	action := northstar.ActionWorkStories
+	if text != nil {
+		action = northstar.ActionEditStories
+		if err := checkItemText("text", text, northstar.MaxCriterionLen); err != nil {
+			return nil, err
+		}
+	}
+	return a.storyPart(ctx, ref, version, action, func(tx *store.Tx, s *northstar.Story) error {
+		i, err := findCriterion(s, id)
+		if err != nil {
+			return err
+		}
+		if text != nil {
+			s.Criteria[i].Text = *text
+		}
+		if met != nil {
+			s.Criteria[i].Met = *met
+		}
+		return tx.UpdateCriterion(ctx, s.ID, s.Criteria[i])
+	})
+}
+
+// DeleteCriterion removes a criterion.
+func (a *App) DeleteCriterion(ctx context.Context, ref string, version int, id int64) (*northstar.Story, error) {
+	return a.storyPart(ctx, ref, version, northstar.ActionEditStories, func(tx *store.Tx, s *northstar.Story) error {
+		i, err := findCriterion(s, id)
+		if err != nil {
+			return err
+		}
+		s.Criteria = append(s.Criteria[:i], s.Criteria[i+1:]...)
+		return tx.DeleteCriterion(ctx, s.ID, id)
+	})
+}
+
+// TaskChange is a change to a task; nil fields stay.
+type TaskChange struct {
+	Text     *string
+	Done     *bool
+	Assignee northstar.Optional[string]
+}
+
+// AddTask appends a task to a story.
+func (a *App) AddTask(ctx context.Context, ref string, version int, text, assignee string) (*northstar.Story, *northstar.Task, error) {
+	if err := checkItemText("text", &text, northstar.MaxTaskLen); err != nil {
+		return nil, nil, err
+	}
+	var t northstar.Task
+	s, err := a.storyPart(ctx, ref, version, northstar.ActionWorkStories, func(tx *store.Tx, s *northstar.Story) error {
+		if len(s.Tasks) >= northstar.MaxTasks {
+			return northstar.FieldError("tasks", "%s already has %d tasks, the most a story may have.", s.Ref, northstar.MaxTasks)
+		}
+		t = northstar.Task{Text: text}
+		if strings.TrimSpace(assignee) != "" {
+			p := &northstar.Product{ID: s.ProductID, Key: s.ProductKey}
+			var err error
+			if t.Assignee, err = resolveAssignee(ctx, tx, p, assignee, "assignee"); err != nil {
+				return err
+			}
+		}
+		if err := tx.AddTask(ctx, s.ID, &t); err != nil {
+			return err
+		}
+		s.Tasks = append(s.Tasks, t)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, &t, nil
+}
+
+// UpdateTask changes a task.
+func (a *App) UpdateTask(ctx context.Context, ref string, version int, id int64, c TaskChange) (*northstar.Story, error) {
+	if c.Text != nil {
+		if err := checkItemText("text", c.Text, northstar.MaxTaskLen); err != nil {
+			return nil, err
+		}
+	}
+	return a.storyPart(ctx, ref, version, northstar.ActionWorkStories, func(tx *store.Tx, s *northstar.Story) error {
+		i, err := findTask(s, id)
+		if err != nil {
+			return err
+		}
+		t := &s.Tasks[i]
+		if c.Text != nil {
+			t.Text = *c.Text
+		}
+		if c.Done != nil {
+			t.Done = *c.Done
+		}
+		if c.Assignee.Set {
+			if c.Assignee.Null || strings.TrimSpace(c.Assignee.Value) == "" {
+				t.Assignee = nil
+			} else {
+				p := &northstar.Product{ID: s.ProductID, Key: s.ProductKey}
+				if t.Assignee, err = resolveAssignee(ctx, tx, p, c.Assignee.Value, "assignee"); err != nil {
+					return err
+				}
+			}
+		}
+		return tx.UpdateTask(ctx, s.ID, *t)
+	})
+}
+
+// DeleteTask removes a task.
+func (a *App) DeleteTask(ctx context.Context, ref string, version int, id int64) (*northstar.Story, error) {
+	return a.storyPart(ctx, ref, version, northstar.ActionWorkStories, func(tx *store.Tx, s *northstar.Story) error {
+		i, err := findTask(s, id)
+		if err != nil {
+			return err
+		}
+		s.Tasks = append(s.Tasks[:i], s.Tasks[i+1:]...)
+		return tx.DeleteTask(ctx, s.ID, id)
+	})
+}
+
+// BulkUpdateStories changes the status, assignee or labels of many stories
+// in one transaction: all of them, or none when one fails.
+func (a *App) BulkUpdateStories(ctx context.Context, b northstar.BulkUpdate) ([]*northstar.Story, error) {
+	if err := b.Validate(); err != nil {
+		return nil, err
+	}
+	action := northstar.ActionWorkStories
+	if len(b.AddLabels) > 0 || len(b.RemoveLabels) > 0 {
+		action = northstar.ActionEditStories
+	}
+	var out []*northstar.Story
+	err := a.db.Update(ctx, func(tx *store.Tx) error {
+		seen := map[string]bool{}
+		for i, r := range b.Refs {
+			user, p, s, err := loadStory(ctx, tx, r, action)
+			if err != nil {
+				var e *northstar.Error
+				if errors.As(err, &e) {
+					return &northstar.Error{Code: e.Code, Field: fmt.Sprintf("refs[%d]", i), Message: e.Message}
+				}
+				return err
+			}
+			if seen[s.Ref] {
+				continue
+			}
+			seen[s.Ref] = true
+			u := northstar.StoryUpdate{Status: b.Status, Assignee: b.Assignee}
+			if len(b.AddLabels) > 0 || len(b.RemoveLabels) > 0 {
+				labels := mergeLabels(s.Labels, b.AddLabels, b.RemoveLabels)
+				u.Labels = &labels
+			}
+			if err := a.applyStoryUpdate(ctx, tx, user, p, s, u); err != nil {
+				return err
+			}
+			out = append(out, s)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bulk update: %w", err)
+	}
+	return out, nil
+}
+
+func mergeLabels(have, add, remove []string) []string {
+	drop := map[string]bool{}
+	for _, l := range remove {
+		drop[strings.ToLower(l)] = true
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, l := range append(append([]string{}, have...), add...) {
+		k := strings.ToLower(l)
+		if drop[k] || seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, l)
+	}
+	return out
+}
+
+// Search finds stories matching a full-text query across every product the
+// current user may read.
+func (a *App) Search(ctx context.Context, q string, limit int) ([]northstar.SearchResult, error) {
+	user, err := currentUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	q = strings.TrimSpace(q)
+	if q == "" {
+		return nil, northstar.FieldError("q", "q is required.")
+	}
+	if len(q) > northstar.MaxSearchQueryLen {
+		return nil, northstar.FieldError("q", "q is too long (at most %d characters).", northstar.MaxSearchQueryLen)
+	}
+	if limit <= 0 {
+		limit = northstar.DefaultSearchLimit
+	}
+	var out []northstar.SearchResult
+	err = a.db.View(ctx, func(tx *store.Tx) error {
+		out, err = tx.SearchStories(ctx, user, q, limit)
+		return err
+	})
+	return out, err
+}

@@ -1,0 +1,627 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/northstar-pm/northstar"
+)
+
+// storySelect reads a story with the names of the people it refers to.
+const storySelect = `SELECT s.id, s.product_id, p.key, s.number, s.type, s.title, s.persona, s.want, s.benefit, s.description,
+	s.points, s.status, s.accepted, s.accepted_at, s.feature_id, s.rank, s.version, s.created_at, s.updated_at,
+	s.assignee_id, COALESCE(ua.email, ''), COALESCE(ua.name, ''),
+	s.accepted_by, COALESCE(ub.email, ''), COALESCE(ub.name, ''),
+	s.created_by, COALESCE(uc.email, ''), COALESCE(uc.name, ''),
+	s.updated_by, COALESCE(uu.email, ''), COALESCE(uu.name, ''),
+	s.criteria_count, s.criteria_met, s.tasks_count, s.tasks_done
+	FROM stories s JOIN products p ON p.id = s.product_id
+	LEFT JOIN users ua ON ua.id = s.assignee_id
+	LEFT JOIN users ub ON ub.id = s.accepted_by
+	LEFT JOIN users uc ON uc.id = s.created_by
+	LEFT JOIN users uu ON uu.id = s.updated_by`
+
+// storyCounts are the denormalised counts kept on a story row.
+type storyCounts struct{ criteria, met, tasks, done int }
+
+func userRef(id sql.NullInt64, email, name string) *northstar.UserRef {
+	if !id.Valid {
+		return nil
+	}
+	return &northstar.UserRef{ID: id.Int64, Email: email, Name: name}
+}
+
+func scanStory(row interface{ Scan(...any) error }) (*northstar.Story, storyCounts, error) {
+	var s northstar.Story
+	var c storyCounts
+	var points, feature sql.NullInt64
+	var assignee, acceptedBy, createdBy, updatedBy sql.NullInt64
+	var aEmail, aName, bEmail, bName, cEmail, cName, uEmail, uName string
+	err := row.Scan(&s.ID, &s.ProductID, &s.ProductKey, &s.Number, &s.Type, &s.Title, &s.Persona, &s.Want, &s.Benefit, &s.Description,
+		&points, &s.Status, &s.Accepted, &s.AcceptedAt, &feature, &s.Rank, &s.Version, &s.CreatedAt, &s.UpdatedAt,
+		&assignee, &aEmail, &aName, &acceptedBy, &bEmail, &bName, &createdBy, &cEmail, &cName, &updatedBy, &uEmail, &uName,
+		&c.criteria, &c.met, &c.tasks, &c.done)
+	if err != nil {
+		return nil, c, err
+	}
+	if points.Valid {
+		p := int(points.Int64)
+		s.Points = &p
+	}
+	if feature.Valid {
+		s.FeatureID = &feature.Int64
+	}
+	s.Ref = northstar.FormatRef(s.ProductKey, s.Number)
+	s.Assignee = userRef(assignee, aEmail, aName)
+	s.AcceptedBy = userRef(acceptedBy, bEmail, bName)
+	s.CreatedBy = userRef(createdBy, cEmail, cName)
+	s.UpdatedBy = userRef(updatedBy, uEmail, uName)
+	s.CreatedAt, s.UpdatedAt = s.CreatedAt.UTC(), s.UpdatedAt.UTC()
+	if s.AcceptedAt != nil {
+		t := s.AcceptedAt.UTC()
+		s.AcceptedAt = &t
+	}
+	s.Labels, s.Criteria, s.Tasks = []string{}, []northstar.Criterion{}, []northstar.Task{}
+	return &s, c, nil
+}
+
+// NextNumber takes the next item number of a product. Stories and features
+// share the sequence, so a ref names one item.
+func (tx *Tx) NextNumber(ctx context.Context, productID int64) (int, error) {
+	var n int
+	err := tx.queryRow(ctx, "UPDATE products SET last_number = last_number + 1 WHERE id = ? RETURNING last_number", productID).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("next number: %w", translate(err))
+	}
+	return n, nil
+}
+
+func nullInt(p *int) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+func nullID(u *northstar.UserRef) any {
+	if u == nil {
+		return nil
+	}
+	return u.ID
+}
+
+// CreateStory inserts a story with its labels, criteria and tasks, and
+// indexes it for search. s.Number and s.Rank must be set.
+func (tx *Tx) CreateStory(ctx context.Context, s *northstar.Story) error {
+	s.Version, s.CreatedAt, s.UpdatedAt = 1, tx.Now, tx.Now
+	id, err := tx.insert(ctx, `INSERT INTO stories (product_id, number, type, title, persona, want, benefit, description, points, status,
+		assignee_id, feature_id, rank, version, created_by, updated_by, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)`,
+		s.ProductID, s.Number, s.Type, s.Title, s.Persona, s.Want, s.Benefit, s.Description, nullInt(s.Points), s.Status,
+		nullID(s.Assignee), s.FeatureID, s.Rank, nullID(s.CreatedBy), nullID(s.UpdatedBy), tx.Now, tx.Now)
+	if err != nil {
+		return fmt.Errorf("create story %s: %w", s.Ref, err)
+	}
+	s.ID = id
+	if err := tx.insertLabels(ctx, s.ID, s.ProductID, s.Labels); err != nil {
+		return err
+	}
+	for i := range s.Criteria {
+		c := &s.Criteria[i]
+		if c.ID, err = tx.insert(ctx, "INSERT INTO story_criteria (story_id, position, text, met) VALUES (?, ?, ?, ?)", s.ID, i+1, c.Text, c.Met); err != nil {
+			return fmt.Errorf("create story %s: criterion: %w", s.Ref, err)
+		}
+	}
+	for i := range s.Tasks {
+		t := &s.Tasks[i]
+		if t.ID, err = tx.insert(ctx, "INSERT INTO story_tasks (story_id, position, text, done, assignee_id) VALUES (?, ?, ?, ?, ?)",
+			s.ID, i+1, t.Text, t.Done, nullID(t.Assignee)); err != nil {
+			return fmt.Errorf("create story %s: task: %w", s.Ref, err)
+		}
+	}
+	if len(s.Criteria) > 0 || len(s.Tasks) > 0 {
+		if err := tx.recount(ctx, s.ID); err != nil {
+			return err
+		}
+	}
+	return tx.IndexStory(ctx, s)
+}
+
+func (tx *Tx) insertLabels(ctx context.Context, storyID, productID int64, labels []string) error {
+	for _, l := range labels {
+		if _, err := tx.exec(ctx, "INSERT INTO story_labels (story_id, product_id, label) VALUES (?, ?, ?)", storyID, productID, l); err != nil {
+			return fmt.Errorf("add label %q: %w", l, err)
+		}
+	}
+	return nil
+}
+
+// SetStoryLabels replaces a story's labels.
+func (tx *Tx) SetStoryLabels(ctx context.Context, s *northstar.Story, labels []string) error {
+	if _, err := tx.exec(ctx, "DELETE FROM story_labels WHERE story_id = ?", s.ID); err != nil {
+		return fmt.Errorf("set labels of %s: %w", s.Ref, err)
+	}
+	s.Labels = labels
+	return tx.insertLabels(ctx, s.ID, s.ProductID, labels)
+}
+
+// recount refreshes a story's denormalised criteria and task counts.
+func (tx *Tx) recount(ctx context.Context, storyID int64) error {
+	_, err := tx.exec(ctx, `UPDATE stories SET
+		criteria_count = (SELECT COUNT(*) FROM story_criteria WHERE story_id = ?),
+		criteria_met = (SELECT COUNT(*) FROM story_criteria WHERE story_id = ? AND met = ?),
+		tasks_count = (SELECT COUNT(*) FROM story_tasks WHERE story_id = ?),
+		tasks_done = (SELECT COUNT(*) FROM story_tasks WHERE story_id = ? AND done = ?)
+		WHERE id = ?`, storyID, storyID, true, storyID, storyID, true, storyID)
+	if err != nil {
+		return fmt.Errorf("recount story %d: %w", storyID, err)
+	}
+	return nil
+}
+
+// FindStory returns a product's story by number, with its labels,
+// criteria and tasks.
+func (tx *Tx) FindStory(ctx context.Context, productID int64, number int, ref string) (*northstar.Story, error) {
+	s, _, err := scanStory(tx.queryRow(ctx, storySelect+" WHERE s.product_id = ? AND s.number = ?", productID, number))
+	if err != nil {
+		return nil, notFound(err, "Story %s not found.", ref)
+	}
+	if err := tx.fillStories(ctx, []*northstar.Story{s}); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// fillStories loads the labels, criteria and tasks of stories, with one
+// query each.
+func (tx *Tx) fillStories(ctx context.Context, stories []*northstar.Story) error {
+	if len(stories) == 0 {
+		return nil
+	}
+	byID := make(map[int64]*northstar.Story, len(stories))
+	ids := make([]any, len(stories))
+	for i, s := range stories {
+		byID[s.ID] = s
+		ids[i] = s.ID
+	}
+	in := "(" + strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",") + ")"
+
+	rows, err := tx.query(ctx, "SELECT story_id, label FROM story_labels WHERE story_id IN "+in+" ORDER BY story_id, label", ids...)
+	if err != nil {
+		return fmt.Errorf("load labels: %w", err)
+	}
+	for rows.Next() {
+		var id int64
+		var l string
+		if err := rows.Scan(&id, &l); err != nil {
+			rows.Close()
+			return fmt.Errorf("load labels: %w", err)
+		}
+		byID[id].Labels = append(byID[id].Labels, l)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("load labels: %w", err)
+	}
+
+	rows, err = tx.query(ctx, "SELECT story_id, id, text, met FROM story_criteria WHERE story_id IN "+in+" ORDER BY story_id, position, id", ids...)
+	if err != nil {
+		return fmt.Errorf("load criteria: %w", err)
+	}
+	for rows.Next() {
+		var id int64
+		var c northstar.Criterion
+		if err := rows.Scan(&id, &c.ID, &c.Text, &c.Met); err != nil {
+			rows.Close()
+			return fmt.Errorf("load criteria: %w", err)
+		}
+		byID[id].Criteria = append(byID[id].Criteria, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("load criteria: %w", err)
+	}
+
+	rows, err = tx.query(ctx, `SELECT t.story_id, t.id, t.text, t.done, t.assignee_id, COALESCE(u.email, ''), COALESCE(u.name, '')
+		FROM story_tasks t LEFT JOIN users u ON u.id = t.assignee_id WHERE t.story_id IN `+in+" ORDER BY t.story_id, t.position, t.id", ids...)
+	if err != nil {
+		return fmt.Errorf("load tasks: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var t northstar.Task
+		var assignee sql.NullInt64
+		var email, name string
+		if err := rows.Scan(&id, &t.ID, &t.Text, &t.Done, &assignee, &email, &name); err != nil {
+			return fmt.Errorf("load tasks: %w", err)
+		}
+		t.Assignee = userRef(assignee, email, name)
+		byID[id].Tasks = append(byID[id].Tasks, t)
+	}
+	return rows.Err()
+}
+
+// FindStories returns a page of a product's backlog in rank order.
+func (tx *Tx) FindStories(ctx context.Context, productID int64, f northstar.StoryFilter) ([]*northstar.Story, error) {
+	var where []string
+	args := []any{productID}
+	where = append(where, "s.product_id = ?")
+	if len(f.Statuses) > 0 {
+		where = append(where, "s.status IN ("+strings.TrimSuffix(strings.Repeat("?,", len(f.Statuses)), ",")+")")
+		for _, st := range f.Statuses {
+			args = append(args, st)
+		}
+	}
+	if len(f.Types) > 0 {
+		where = append(where, "s.type IN ("+strings.TrimSuffix(strings.Repeat("?,", len(f.Types)), ",")+")")
+		for _, t := range f.Types {
+			args = append(args, t)
+		}
+	}
+	if f.AssigneeID != nil {
+		if *f.AssigneeID == 0 {
+			where = append(where, "s.assignee_id IS NULL")
+		} else {
+			where = append(where, "s.assignee_id = ?")
+			args = append(args, *f.AssigneeID)
+		}
+	}
+	if f.Label != "" {
+		where = append(where, "EXISTS (SELECT 1 FROM story_labels l WHERE l.story_id = s.id AND l.label = ?)")
+		args = append(args, f.Label)
+	}
+	if f.Unestimated {
+		where = append(where, "s.points IS NULL")
+	}
+	if f.NotReady {
+		where = append(where, "(s.points IS NULL OR s.criteria_count = 0 OR s.persona = '' OR s.want = '' OR s.benefit = '')")
+	}
+	if f.Query != "" {
+		cond, qargs, ok := tx.db.matchStories(f.Query)
+		if !ok {
+			return []*northstar.Story{}, nil
+		}
+		where = append(where, cond)
+		args = append(args, qargs...)
+	}
+	if f.After != "" {
+		where = append(where, "s.rank > ?")
+		args = append(args, f.After)
+	}
+	q := storySelect + " WHERE " + strings.Join(where, " AND ") + " ORDER BY s.rank"
+	if f.Limit > 0 {
+		q += " LIMIT ?"
+		args = append(args, f.Limit)
+	}
+	rows, err := tx.query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("find stories: %w", err)
+	}
+	defer rows.Close()
+	stories := []*northstar.Story{}
+	for rows.Next() {
+		s, _, err := scanStory(rows)
+		if err != nil {
+			return nil, fmt.Errorf("find stories: %w", err)
+		}
+		stories = append(stories, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("find stories: %w", err)
+	}
+	rows.Close()
+	return stories, tx.fillStories(ctx, stories)
+}
+
+// UpdateStory writes a story's own fields if its stored version is still
+// s.Version, and increments the version. A stale version is a conflict.
+func (tx *Tx) UpdateStory(ctx context.Context, s *northstar.Story) error {
+	res, err := tx.exec(ctx, `UPDATE stories SET type = ?, title = ?, persona = ?, want = ?, benefit = ?, description = ?,
+		points = ?, status = ?, accepted = ?, accepted_at = ?, accepted_by = ?, assignee_id = ?, feature_id = ?,
+		version = version + 1, updated_by = ?, updated_at = ? WHERE id = ? AND version = ?`,
+		s.Type, s.Title, s.Persona, s.Want, s.Benefit, s.Description, nullInt(s.Points), s.Status, s.Accepted, s.AcceptedAt,
+		nullID(s.AcceptedBy), nullID(s.Assignee), s.FeatureID, nullID(s.UpdatedBy), tx.Now, s.ID, s.Version)
+	if err != nil {
+		return fmt.Errorf("update story %s: %w", s.Ref, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("update story %s: %w", s.Ref, err)
+	} else if n == 0 {
+		return northstar.Errorf(northstar.ECONFLICT, "Story %s was changed by someone else (your version %d is stale); reload and try again.", s.Ref, s.Version)
+	}
+	s.Version++
+	s.UpdatedAt = tx.Now
+	return nil
+}
+
+// SetStoryRank moves a story: one row written.
+func (tx *Tx) SetStoryRank(ctx context.Context, id int64, rank string) error {
+	if _, err := tx.exec(ctx, "UPDATE stories SET rank = ? WHERE id = ?", rank, id); err != nil {
+		return fmt.Errorf("set rank: %w", err)
+	}
+	return nil
+}
+
+// NeighbourRanks returns the ranks just before and just after rank in a
+// product's backlog ("" where there is none), not counting the story
+// skip (0 for none).
+func (tx *Tx) NeighbourRanks(ctx context.Context, productID int64, rank string, skip int64) (before, after string, err error) {
+	before, err = tx.oneRank(ctx, "SELECT rank FROM stories WHERE product_id = ? AND rank < ? AND id <> ? ORDER BY rank DESC LIMIT 1", productID, rank, skip)
+	if err != nil {
+		return "", "", err
+	}
+	after, err = tx.oneRank(ctx, "SELECT rank FROM stories WHERE product_id = ? AND rank > ? AND id <> ? ORDER BY rank LIMIT 1", productID, rank, skip)
+	return before, after, err
+}
+
+// EndRank returns the first (top) or last rank of a product's backlog, not
+// counting the story skip; "" for an empty backlog.
+func (tx *Tx) EndRank(ctx context.Context, productID int64, top bool, skip int64) (string, error) {
+	order := "DESC"
+	if top {
+		order = "ASC"
+	}
+	return tx.oneRank(ctx, "SELECT rank FROM stories WHERE product_id = ? AND id <> ? ORDER BY rank "+order+" LIMIT 1", productID, skip)
+}
+
+func (tx *Tx) oneRank(ctx context.Context, q string, args ...any) (string, error) {
+	var r string
+	err := tx.queryRow(ctx, q, args...).Scan(&r)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	} else if err != nil {
+		return "", fmt.Errorf("read rank: %w", translate(err))
+	}
+	return r, nil
+}
+
+// RankWindow returns the ids and ranks of up to n stories on each side of
+// rank (inclusive), in order, for rebalancing a crowded stretch.
+func (tx *Tx) RankWindow(ctx context.Context, productID int64, rank string, n int) (ids []int64, ranks []string, err error) {
+	rows, err := tx.query(ctx, `SELECT id, rank FROM (
+		SELECT id, rank FROM (SELECT id, rank FROM stories WHERE product_id = ? AND rank < ? ORDER BY rank DESC LIMIT ?) lo
+		UNION ALL
+		SELECT id, rank FROM (SELECT id, rank FROM stories WHERE product_id = ? AND rank >= ? ORDER BY rank LIMIT ?) hi
+	) w ORDER BY rank`, productID, rank, n, productID, rank, n+1)
+	if err != nil {
+		return nil, nil, fmt.Errorf("rank window: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var r string
+		if err := rows.Scan(&id, &r); err != nil {
+			return nil, nil, fmt.Errorf("rank window: %w", err)
+		}
+		ids, ranks = append(ids, id), append(ranks, r)
+	}
+	return ids, ranks, rows.Err()
+}
+
+// DeleteStory removes a story with its criteria, tasks, labels and index entry.
+func (tx *Tx) DeleteStory(ctx context.Context, s *northstar.Story) error {
+	if tx.Engine() == SQLite {
+		if _, err := tx.exec(ctx, "DELETE FROM stories_fts WHERE rowid = ?", s.ID); err != nil {
+			return fmt.Errorf("delete story %s: %w", s.Ref, err)
+		}
+	}
+	if _, err := tx.exec(ctx, "DELETE FROM stories WHERE id = ?", s.ID); err != nil {
+		return fmt.Errorf("delete story %s: %w", s.Ref, err)
+	}
+	return nil
+}
+
+// AddCriterion appends an acceptance criterion to a story.
+func (tx *Tx) AddCriterion(ctx context.Context, storyID int64, c *northstar.Criterion) error {
+	id, err := tx.insert(ctx, `INSERT INTO story_criteria (story_id, position, text, met)
+		VALUES (?, (SELECT COALESCE(MAX(position), 0) + 1 FROM story_criteria WHERE story_id = ?), ?, ?)`, storyID, storyID, c.Text, c.Met)
+	if err != nil {
+		return fmt.Errorf("add criterion: %w", err)
+	}
+	c.ID = id
+	return tx.recount(ctx, storyID)
+}
+
+// UpdateCriterion writes a criterion's text and met flag.
+func (tx *Tx) UpdateCriterion(ctx context.Context, storyID int64, c northstar.Criterion) error {
+	res, err := tx.exec(ctx, "UPDATE story_criteria SET text = ?, met = ? WHERE id = ? AND story_id = ?", c.Text, c.Met, c.ID, storyID)
+	if err != nil {
+		return fmt.Errorf("update criterion: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return northstar.Errorf(northstar.ENOTFOUND, "Criterion %d not found on this story.", c.ID)
+	}
+	return tx.recount(ctx, storyID)
+}
+
+// DeleteCriterion removes a criterion.
+func (tx *Tx) DeleteCriterion(ctx context.Context, storyID, id int64) error {
+	res, err := tx.exec(ctx, "DELETE FROM story_criteria WHERE id = ? AND story_id = ?", id, storyID)
+	if err != nil {
+		return fmt.Errorf("delete criterion: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return northstar.Errorf(northstar.ENOTFOUND, "Criterion %d not found on this story.", id)
+	}
+	return tx.recount(ctx, storyID)
+}
+
+// AddTask appends a task to a story.
+func (tx *Tx) AddTask(ctx context.Context, storyID int64, t *northstar.Task) error {
+	id, err := tx.insert(ctx, `INSERT INTO story_tasks (story_id, position, text, done, assignee_id)
+		VALUES (?, (SELECT COALESCE(MAX(position), 0) + 1 FROM story_tasks WHERE story_id = ?), ?, ?, ?)`,
+		storyID, storyID, t.Text, t.Done, nullID(t.Assignee))
+	if err != nil {
+		return fmt.Errorf("add task: %w", err)
+	}
+	t.ID = id
+	return tx.recount(ctx, storyID)
+}
+
+// UpdateTask writes a task's text, done flag and assignee.
+func (tx *Tx) UpdateTask(ctx context.Context, storyID int64, t northstar.Task) error {
+	res, err := tx.exec(ctx, "UPDATE story_tasks SET text = ?, done = ?, assignee_id = ? WHERE id = ? AND story_id = ?",
+		t.Text, t.Done, nullID(t.Assignee), t.ID, storyID)
+	if err != nil {
+		return fmt.Errorf("update task: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return northstar.Errorf(northstar.ENOTFOUND, "Task %d not found on this story.", t.ID)
+	}
+	return tx.recount(ctx, storyID)
+}
+
+// DeleteTask removes a task.
+func (tx *Tx) DeleteTask(ctx context.Context, storyID, id int64) error {
+	res, err := tx.exec(ctx, "DELETE FROM story_tasks WHERE id = ? AND story_id = ?", id, storyID)
+	if err != nil {
+		return fmt.Errorf("delete task: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return northstar.Errorf(northstar.ENOTFOUND, "Task %d not found on this story.", id)
+	}
+	return tx.recount(ctx, storyID)
+}
+
+// IndexStory writes a story's search document from its text and criteria.
+func (tx *Tx) IndexStory(ctx context.Context, s *northstar.Story) error {
+	crit := make([]string, len(s.Criteria))
+	for i, c := range s.Criteria {
+		crit[i] = c.Text
+	}
+	template := strings.TrimSpace(s.Persona + " " + s.Want + " " + s.Benefit)
+	criteria := strings.Join(crit, "\n")
+	var err error
+	if tx.Engine() == SQLite {
+		if _, err = tx.exec(ctx, "DELETE FROM stories_fts WHERE rowid = ?", s.ID); err == nil {
+			_, err = tx.exec(ctx, "INSERT INTO stories_fts (rowid, title, template, description, criteria) VALUES (?, ?, ?, ?, ?)",
+				s.ID, s.Title, template, s.Description, criteria)
+		}
+	} else {
+		_, err = tx.exec(ctx, `UPDATE stories SET search =
+			setweight(to_tsvector('simple', ?), 'A') || setweight(to_tsvector('simple', ?), 'B') ||
+			setweight(to_tsvector('simple', ?), 'C') || setweight(to_tsvector('simple', ?), 'B')
+			WHERE id = ?`, foldAccents(s.Title), foldAccents(template), foldAccents(s.Description), foldAccents(criteria), s.ID)
+	}
+	if err != nil {
+		return fmt.Errorf("index story %s: %w", s.Ref, err)
+	}
+	return nil
+}
+
+// foldAccents removes diacritics ("café" → "cafe"), so that searches
+// ignore them on PostgreSQL as SQLite's FTS5 tokenizer does, without the
+// unaccent extension.
+func foldAccents(s string) string {
+	out := make([]rune, 0, len(s))
+	for _, r := range norm.NFD.String(s) {
+		if !unicode.Is(unicode.Mn, r) {
+			out = append(out, r)
+		}
+	}
+	return string(out)
+}
+
+// searchTerms splits a query into lower-case words of letters and digits,
+// the only characters passed to the engines' query parsers.
+func searchTerms(q string) []string {
+	words := strings.FieldsFunc(strings.ToLower(foldAccents(q)), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	if len(words) > 10 {
+		words = words[:10]
+	}
+	return words
+}
+
+// matchStories returns a condition on s.id matching the full-text query,
+// with every word matched as a prefix. ok is false when the query has no
+// words.
+func (db *DB) matchStories(q string) (cond string, args []any, ok bool) {
+	words := searchTerms(q)
+	if len(words) == 0 {
+		return "", nil, false
+	}
+	if db.engine == SQLite {
+		parts := make([]string, len(words))
+		for i, w := range words {
+			parts[i] = `"` + w + `"*`
+		}
+		return "s.id IN (SELECT rowid FROM stories_fts WHERE stories_fts MATCH ?)", []any{strings.Join(parts, " ")}, true
+	}
+	return "s.search @@ to_tsquery('simple', ?)", []any{tsQuery(words)}, true
+}
+
+func tsQuery(words []string) string {
+	parts := make([]string, len(words))
+	for i, w := range words {
+		parts[i] = w + ":*"
+	}
+	return strings.Join(parts, " & ")
+}
+
+// SearchStories finds stories matching a full-text query in the products a
+// user may read (admins: all), best matches first.
+func (tx *Tx) SearchStories(ctx context.Context, user *northstar.User, q string, limit int) ([]northstar.SearchResult, error) {
+	words := searchTerms(q)
+	if len(words) == 0 {
+		return []northstar.SearchResult{}, nil
+	}
+	scope, args := "", []any{}
+	if !user.Admin {
+		scope = " AND s.product_id IN (SELECT product_id FROM members WHERE user_id = ?)"
+	}
+	var query string
+	if tx.Engine() == SQLite {
+		parts := make([]string, len(words))
+		for i, w := range words {
+			parts[i] = `"` + w + `"*`
+		}
+		// bm25 weights: title counts most, then the template and criteria.
+		query = `SELECT p.key, s.number, s.title, s.type, s.status, -f.score FROM
+			(SELECT rowid, bm25(stories_fts, 10.0, 4.0, 1.0, 2.0) AS score FROM stories_fts WHERE stories_fts MATCH ?) f
+			JOIN stories s ON s.id = f.rowid JOIN products p ON p.id = s.product_id
+			WHERE p.archived = ?` + scope + ` ORDER BY f.score LIMIT ?`
+		args = append(args, strings.Join(parts, " "), false)
+	} else {
+		query = `SELECT p.key, s.number, s.title, s.type, s.status, ts_rank(s.search, q) AS score
+			FROM stories s JOIN products p ON p.id = s.product_id, to_tsquery('simple', ?) q
+			WHERE s.search @@ q AND p.archived = ?` + scope + ` ORDER BY score DESC, s.id LIMIT ?`
+		args = append(args, tsQuery(words), false)
+	}
+	if !user.Admin {
+		args = append(args, user.ID)
+	}
+	args = append(args, limit)
+	rows, err := tx.query(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	defer rows.Close()
+	out := []northstar.SearchResult{}
+	for rows.Next() {
+		var r northstar.SearchResult
+		var n int
+		if err := rows.Scan(&r.ProductKey, &n, &r.Title, &r.Type, &r.Status, &r.Score); err != nil {
+			return nil, fmt.Errorf("search: %w", err)
+		}
+		r.Ref, r.Kind = northstar.FormatRef(r.ProductKey, n), "story"
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// FindUserRef returns a user by e-mail, as a reference.
+func (tx *Tx) FindUserRef(ctx context.Context, email string) (*northstar.UserRef, error) {
+	var u northstar.UserRef
+	err := tx.queryRow(ctx, "SELECT id, email, name FROM users WHERE email = ?", strings.ToLower(strings.TrimSpace(email))).Scan(&u.ID, &u.Email, &u.Name)
+	if err != nil {
+		return nil, notFound(err, "No user with email %s.", email)
+	}
+	return &u, nil
+}
