@@ -293,7 +293,9 @@ func TestAcceptanceAndRoles(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		po, dev, pm := f.role(northstar.RoleProductOwner), f.role(northstar.RoleDeveloper), f.role(northstar.RoleProductManager)
-		s := f.story(t, "Reorder suggestions", func(n *northstar.NewStory) { n.Criteria = []string{"Shows titles below the threshold", "Suggests quantities"} })
+		s := f.story(t, "Reorder suggestions", func(n *northstar.NewStory) {
+			n.Criteria = []string{"Shows titles below the threshold", "Suggests quantities"}
+		})
 		yes, no := true, false
 		accept := northstar.StoryUpdate{Accepted: &yes}
 		if _, err := f.app.UpdateStory(po, s.Ref, 0, accept); northstar.ErrorCode(err) != northstar.EUNPROCESSABLE {
@@ -359,7 +361,10 @@ func TestFiltersAndSearch(t *testing.T) {
 			n.Labels, n.Assignee, n.Points = []string{"mobile"}, "developer@example.com", &three
 			n.Criteria = []string{"Works with the café's old scanner"}
 		})
-		f.story(t, "Weekly stock report", func(n *northstar.NewStory) { n.Type = northstar.TypeTask; n.Description = "Email the *report* every Monday" })
+		f.story(t, "Weekly stock report", func(n *northstar.NewStory) {
+			n.Type = northstar.TypeTask
+			n.Description = "Email the *report* every Monday"
+		})
 		f.story(t, "Crash when scanning twice", func(n *northstar.NewStory) { n.Type = northstar.TypeBug; n.Status = northstar.StatusInProgress })
 		count := func(f2 northstar.StoryFilter) int {
 			t.Helper()
