@@ -55,15 +55,24 @@ type DB struct {
 	engine Engine
 	dsn    string
 	path   string // SQLite file
-	// write serialises writers. SQLite allows one writer at a time; giving
-	// writes their own single-connection pool (and BEGIN IMMEDIATE) means a
-	// writer waits its turn in Go instead of failing with "database is
-	// locked". Reads use their own pool and never wait for writers in WAL.
+	// write is the writers' pool. SQLite allows one writer at a time; every
+	// read-write transaction runs on the one writer goroutine (with BEGIN
+	// IMMEDIATE), so a writer waits its turn in Go instead of failing with
+	// "database is locked". Reads use their own pool and never wait for
+	// writers in WAL mode.
 	write *sql.DB
 	read  *sql.DB
 	now   func() time.Time
 
 	rebindCache sync.Map
+
+	// SQLite only: the writer goroutine that runs every read-write
+	// transaction (see groupCommit), and prepared statements per pool.
+	writes     chan *writeRequest
+	quit       chan struct{}
+	writerDone chan struct{}
+	writeStmts *stmtCache
+	readStmts  *stmtCache
 }
 
 // Open opens the database named by dsn: a postgres:// or postgresql:// URL
@@ -128,7 +137,10 @@ func (db *DB) openSQLite(opts Options) error {
 	if db.write, err = sql.Open("sqlite", "file:"+path+"?"+w.Encode()); err != nil {
 		return fmt.Errorf("open sqlite: %w", err)
 	}
-	db.write.SetMaxOpenConns(1)
+	// One goroutine writes (groupCommit); the second connection lets
+	// statements be prepared while it holds a transaction open.
+	db.write.SetMaxOpenConns(2)
+	db.write.SetMaxIdleConns(2)
 	db.write.SetConnMaxIdleTime(0)
 	q.Add("_pragma", "query_only(1)")
 	if db.read, err = sql.Open("sqlite", "file:"+path+"?"+q.Encode()); err != nil {
@@ -137,6 +149,9 @@ func (db *DB) openSQLite(opts Options) error {
 	}
 	db.read.SetMaxOpenConns(max(4, runtime.NumCPU()))
 	db.read.SetMaxIdleConns(max(4, runtime.NumCPU()))
+	db.writeStmts, db.readStmts = newStmtCache(db.write), newStmtCache(db.read)
+	db.writes, db.quit, db.writerDone = make(chan *writeRequest), make(chan struct{}), make(chan struct{})
+	go db.groupCommit()
 	return nil
 }
 
@@ -175,6 +190,10 @@ func (db *DB) Ping(ctx context.Context) error {
 // file is complete on its own.
 func (db *DB) Close() error {
 	var errs []error
+	if db.quit != nil {
+		close(db.quit)
+		<-db.writerDone
+	}
 	if db.engine == SQLite && db.write != nil {
 		if _, err := db.write.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
 			errs = append(errs, fmt.Errorf("checkpoint: %w", err))
@@ -190,23 +209,27 @@ func (db *DB) Close() error {
 }
 
 // Update runs fn in a read-write transaction, committed if fn returns nil
-// and rolled back otherwise.
+// and rolled back otherwise. fn may run more than once on PostgreSQL
+// callers that retry; it must not have effects outside the transaction.
 func (db *DB) Update(ctx context.Context, fn func(tx *Tx) error) error {
-	return db.run(ctx, db.write, false, fn)
+	if db.engine == SQLite {
+		return db.submitWrite(ctx, fn)
+	}
+	return db.run(ctx, db.write, nil, false, fn)
 }
 
 // View runs fn in a read-only transaction.
 func (db *DB) View(ctx context.Context, fn func(tx *Tx) error) error {
-	return db.run(ctx, db.read, true, fn)
+	return db.run(ctx, db.read, db.readStmts, true, fn)
 }
 
-func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, fn func(tx *Tx) error) error {
+func (db *DB) run(ctx context.Context, pool *sql.DB, stmts *stmtCache, readOnly bool, fn func(tx *Tx) error) error {
 	opts := &sql.TxOptions{ReadOnly: readOnly && db.engine == Postgres}
 	sqlTx, err := pool.BeginTx(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("begin: %w", translate(err))
 	}
-	tx := &Tx{tx: sqlTx, db: db, Now: db.now().UTC().Truncate(time.Microsecond)}
+	tx := &Tx{tx: sqlTx, db: db, stmts: stmts, Now: db.now().UTC().Truncate(time.Microsecond)}
 	defer sqlTx.Rollback()
 	if err := fn(tx); err != nil {
 		return err
@@ -220,26 +243,53 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, fn func(tx *
 // Tx is a transaction. Now is its clock: every time written in one
 // transaction is the same instant.
 type Tx struct {
-	tx  *sql.Tx
-	db  *DB
-	Now time.Time
+	tx    *sql.Tx
+	db    *DB
+	stmts *stmtCache // nil: statements are not cached (PostgreSQL: pgx caches them)
+	Now   time.Time
 }
 
 // Engine reports the engine the transaction runs on.
 func (tx *Tx) Engine() Engine { return tx.db.engine }
 
+// stmt returns the transaction's handle on a cached prepared statement, or
+// nil when the statement is not cached.
+func (tx *Tx) stmt(ctx context.Context, query string) *sql.Stmt {
+	if tx.stmts == nil {
+		return nil
+	}
+	if s := tx.stmts.get(ctx, query); s != nil {
+		return tx.tx.StmtContext(ctx, s)
+	}
+	return nil
+}
+
 func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	res, err := tx.tx.ExecContext(ctx, tx.db.rebind(query), tx.db.args(args)...)
+	query, args = tx.db.rebind(query), tx.db.args(args)
+	if s := tx.stmt(ctx, query); s != nil {
+		res, err := s.ExecContext(ctx, args...)
+		return res, translate(err)
+	}
+	res, err := tx.tx.ExecContext(ctx, query, args...)
 	return res, translate(err)
 }
 
 func (tx *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	rows, err := tx.tx.QueryContext(ctx, tx.db.rebind(query), tx.db.args(args)...)
+	query, args = tx.db.rebind(query), tx.db.args(args)
+	if s := tx.stmt(ctx, query); s != nil {
+		rows, err := s.QueryContext(ctx, args...)
+		return rows, translate(err)
+	}
+	rows, err := tx.tx.QueryContext(ctx, query, args...)
 	return rows, translate(err)
 }
 
 func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return tx.tx.QueryRowContext(ctx, tx.db.rebind(query), tx.db.args(args)...)
+	query, args = tx.db.rebind(query), tx.db.args(args)
+	if s := tx.stmt(ctx, query); s != nil {
+		return s.QueryRowContext(ctx, args...)
+	}
+	return tx.tx.QueryRowContext(ctx, query, args...)
 }
 
 // insert runs an INSERT … RETURNING id and returns the new id.
