@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -162,5 +163,69 @@ func TestSessionExpiry(t *testing.T) {
 			}
 			return nil
 		})
+	})
+}
+
+// TestGroupedWritesFailAlone runs many concurrent writes, a third of which
+// fail after writing: the failing ones leave nothing behind and the others
+// all commit, whether or not they shared a transaction.
+func TestGroupedWritesFailAlone(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		u := mustUser(t, db, "pm@example.com")
+		const n = 60
+		errs := make(chan error, n)
+		for i := 0; i < n; i++ {
+			go func(i int) {
+				errs <- db.Update(ctx, func(tx *store.Tx) error {
+					p := &northstar.Product{Key: fmt.Sprintf("P%d", i), Name: "x", Stage: northstar.StageConceived}
+					if err := tx.CreateProduct(ctx, p, u.ID); err != nil {
+						return err
+					}
+					if i%3 == 0 {
+						return fmt.Errorf("write %d fails after writing", i)
+					}
+					return nil
+				})
+			}(i)
+		}
+		failed := 0
+		for i := 0; i < n; i++ {
+			if err := <-errs; err != nil {
+				failed++
+			}
+		}
+		if failed != n/3 {
+			t.Errorf("%d writes failed, want %d", failed, n/3)
+		}
+		ps, err := listProducts(db, &northstar.User{ID: u.ID, Admin: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ps) != n-n/3 {
+			t.Errorf("%d products stored, want %d", len(ps), n-n/3)
+		}
+		for _, p := range ps {
+			var i int
+			fmt.Sscanf(p.Key, "P%d", &i)
+			if i%3 == 0 {
+				t.Errorf("product %s of a failed write was stored", p.Key)
+			}
+		}
+	})
+}
+
+// TestWriteAfterCancelledContext checks that a write whose caller has gone
+// away is not run, and that the writer goes on serving others.
+func TestWriteAfterCancelledContext(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		ran := false
+		err := db.Update(ctx, func(tx *store.Tx) error { ran = true; return nil })
+		if err == nil || ran {
+			t.Errorf("cancelled write: err=%v ran=%v", err, ran)
+		}
+		mustUser(t, db, "after@example.com")
 	})
 }
