@@ -79,6 +79,20 @@ func (a *API) Routes() []httpx.Route {
 		{Method: "DELETE", Pattern: "/api/v1/invitations/{id}", Handler: authed(a.revokeInvitation)},
 		{Method: "GET", Pattern: "/api/v1/settings", Handler: authed(a.getSettings)},
 		{Method: "PATCH", Pattern: "/api/v1/settings", Handler: authed(a.changeSettings)},
+		{Method: "GET", Pattern: "/api/v1/products/{key}/stories", Handler: authed(a.listStories)},
+		{Method: "POST", Pattern: "/api/v1/products/{key}/stories", Handler: authed(a.createStory)},
+		{Method: "POST", Pattern: "/api/v1/stories/bulk", Handler: authed(a.bulkUpdateStories)},
+		{Method: "GET", Pattern: "/api/v1/stories/{ref}", Handler: authed(a.getStory)},
+		{Method: "PATCH", Pattern: "/api/v1/stories/{ref}", Handler: authed(a.updateStory)},
+		{Method: "DELETE", Pattern: "/api/v1/stories/{ref}", Handler: authed(a.deleteStory)},
+		{Method: "POST", Pattern: "/api/v1/stories/{ref}/move", Handler: authed(a.moveStory)},
+		{Method: "POST", Pattern: "/api/v1/stories/{ref}/criteria", Handler: authed(a.addCriterion)},
+		{Method: "PATCH", Pattern: "/api/v1/stories/{ref}/criteria/{id}", Handler: authed(a.updateCriterion)},
+		{Method: "DELETE", Pattern: "/api/v1/stories/{ref}/criteria/{id}", Handler: authed(a.deleteCriterion)},
+		{Method: "POST", Pattern: "/api/v1/stories/{ref}/tasks", Handler: authed(a.addTask)},
+		{Method: "PATCH", Pattern: "/api/v1/stories/{ref}/tasks/{id}", Handler: authed(a.updateTask)},
+		{Method: "DELETE", Pattern: "/api/v1/stories/{ref}/tasks/{id}", Handler: authed(a.deleteTask)},
+		{Method: "GET", Pattern: "/api/v1/search", Handler: authed(a.search)},
 	}
 }
 

@@ -36,6 +36,10 @@ func loadStory(ctx context.Context, tx *store.Tx, ref string, action northstar.A
 
 // resolveAssignee finds the member of product p with the given e-mail.
 func resolveAssignee(ctx context.Context, tx *store.Tx, p *northstar.Product, email, field string) (*northstar.UserRef, error) {
+	if !validUTF8(email) || strings.ContainsRune(email, 0) {
+		// PostgreSQL refuses such text; no address has it anyway.
+		return nil, northstar.FieldError(field, "%s must be an e-mail address: valid UTF-8 without NUL characters.", field)
+	}
 	u, err := tx.FindUserRef(ctx, email)
 	if err != nil {
 		if isNotFound(err) {

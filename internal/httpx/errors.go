@@ -4,12 +4,14 @@
 package httpx
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"github.com/northstar-pm/northstar"
@@ -90,15 +92,58 @@ const MaxBodyBytes = 1 << 20
 func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	// The Content-Type is not checked: the body must be JSON whatever it
 	// says, and "curl -d" sends a form type by default.
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if err != nil {
+		return jsonError(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
+		var typ *json.UnmarshalTypeError
+		if errors.As(err, &typ) && typ.Field == "" {
+			typ.Field = memberAtFault(body, v)
+		}
 		return jsonError(err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return northstar.Errorf(northstar.EINVALID, "The body must hold exactly one JSON object.")
 	}
 	return nil
+}
+
+// memberAtFault names the member of a JSON object body whose value does
+// not fit v, "" if none does. encoding/json reports a wrong type met by a
+// field's own UnmarshalJSON method (northstar.Optional) without the
+// field's name; this finds it by decoding the members one at a time.
+func memberAtFault(body []byte, v any) string {
+	t := reflect.TypeOf(v)
+	if t == nil || t.Kind() != reflect.Pointer {
+		return ""
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return ""
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		key, ok := tok.(string)
+		if err != nil || !ok {
+			return ""
+		}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return ""
+		}
+		one, err := json.Marshal(map[string]json.RawMessage{key: raw})
+		if err != nil {
+			return ""
+		}
+		var typ *json.UnmarshalTypeError
+		if err := json.Unmarshal(one, reflect.New(t.Elem()).Interface()); errors.As(err, &typ) {
+			return key
+		}
+	}
+	return ""
 }
 
 func jsonError(err error) error {

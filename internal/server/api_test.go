@@ -747,7 +747,7 @@ func TestUnauthenticated(t *testing.T) {
 			"POST /api/v1/signup":      true,
 			"POST /api/v1/tokens":      true,
 		}
-		values := map[string]string{"key": "BOOK", "email": "viewer@example.com", "id": "1"}
+		values := map[string]string{"key": "BOOK", "email": "viewer@example.com", "id": "1", "ref": "BOOK-1"}
 		creds := []struct {
 			name   string
 			header []string

@@ -1,6 +1,8 @@
 package server_test
 
 import (
+	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -11,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/northstar-pm/northstar"
 )
 
 // The OpenAPI document lists exactly the routes the server answers under
@@ -129,7 +133,7 @@ func testOpenAPISecurityMatchesRoutes(t *testing.T, e *env) {
 		}
 	}
 	e.anon().get(t, "/api/v1/openapi.json").want(t, http.StatusOK).decode(t, &doc)
-	values := map[string]string{"key": "BOOK", "email": "ada@example.com", "id": "1"}
+	values := map[string]string{"key": "BOOK", "email": "ada@example.com", "id": "1", "ref": "BOOK-1"}
 	for _, rt := range e.server.APIRoutes() {
 		op := doc.Paths[rt.Pattern][strings.ToLower(rt.Method)]
 		anonymous := op.Security != nil && slices.ContainsFunc(*op.Security, func(s map[string][]string) bool { return len(s) == 0 })
@@ -160,12 +164,27 @@ func TestGETRoutesChangeNothing(t *testing.T) {
 		if len(tokens) == 0 {
 			t.Fatal("the admin has no token")
 		}
+		// A story with a criterion and a task, so that the story pages
+		// have a real {ref} to show.
+		ctx := context.Background()
+		pm, err := e.app.UserByToken(ctx, tm.pm.token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		story, err := e.app.CreateStory(northstar.NewContextWithUser(ctx, pm), "BOOK",
+			northstar.NewStory{Title: "Scan a barcode", Criteria: []string{"It beeps"}, Tasks: []string{"Camera access"}})
+		if err != nil {
+			t.Fatal(err)
+		}
 		values := map[string]string{
 			"key":    "BOOK",
 			"secret": secret,
 			"id":     strconv.FormatInt(tokens[0].ID, 10),
 			"email":  "dev@example.com",
+			"ref":    story.Ref,
 		}
+		// Query parameters some GET routes cannot do without.
+		required := map[string]string{"/api/v1/search": "q=scan"}
 
 		// Every GET route, plus a few with query parameters.
 		var paths []string
@@ -174,6 +193,9 @@ func TestGETRoutesChangeNothing(t *testing.T) {
 				continue
 			}
 			path := fillPattern(t, rt.Pattern, values)
+			if q, ok := required[rt.Pattern]; ok {
+				path += "?" + q
+			}
 			if strings.HasSuffix(rt.Pattern, "/") && rt.Pattern != "/" {
 				path += "app.css" // a subtree: ask for a real file in it
 			}
@@ -184,6 +206,13 @@ func TestGETRoutesChangeNothing(t *testing.T) {
 			"/api/v1/products?archived=true&limit=1",
 			"/api/v1/products/book",
 			"/static/app.css?v=1",
+			"/api/v1/products/BOOK/stories?status=new,ready&type=story,task&assignee=none&label=x&unestimated=true&ready=false&q=scan&limit=1",
+			"/api/v1/products/BOOK/stories?limit=1&cursor="+base64.RawURLEncoding.EncodeToString([]byte(story.Rank)),
+			"/api/v1/stories/"+strings.ToLower(story.Ref),
+			"/api/v1/search?q=barcode&limit=50",
+			"/products/BOOK/backlog?view=refinement&q=scan&status=new&type=story&assignee=none&label=x&unestimated=1",
+			"/products/BOOK/backlog?after=zzz",
+			"/products/BOOK/stories/"+story.Ref+"?panel=1",
 		)
 
 		session := e.login(t, "ada@example.com")
