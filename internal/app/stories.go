@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/northstar-pm/northstar"
 	"github.com/northstar-pm/northstar/internal/store"
@@ -127,7 +128,7 @@ func (a *App) Story(ctx context.Context, ref string) (*northstar.Story, error) {
 
 // Stories returns a page of a product's backlog in order.
 func (a *App) Stories(ctx context.Context, key string, f northstar.StoryFilter) ([]*northstar.Story, error) {
-	if len(f.Query) > northstar.MaxSearchQueryLen {
+	if utf8.RuneCountInString(f.Query) > northstar.MaxSearchQueryLen {
 		return nil, northstar.FieldError("q", "q is too long (at most %d characters).", northstar.MaxSearchQueryLen)
 	}
 	var stories []*northstar.Story
@@ -692,7 +693,7 @@ func (a *App) Search(ctx context.Context, q string, limit int) ([]northstar.Sear
 	if q == "" {
 		return nil, northstar.FieldError("q", "q is required.")
 	}
-	if len(q) > northstar.MaxSearchQueryLen {
+	if utf8.RuneCountInString(q) > northstar.MaxSearchQueryLen {
 		return nil, northstar.FieldError("q", "q is too long (at most %d characters).", northstar.MaxSearchQueryLen)
 	}
 	if limit <= 0 {

@@ -386,6 +386,7 @@ func TestFiltersAndSearch(t *testing.T) {
 			{"unassigned", northstar.StoryFilter{Assignee: "none"}, 2},
 			{"nobody by that address", northstar.StoryFilter{Assignee: "ghost@example.com"}, 0},
 			{"label", northstar.StoryFilter{Label: "mobile"}, 1},
+			{"label in other case", northstar.StoryFilter{Label: "MOBILE"}, 1},
 			{"unestimated", northstar.StoryFilter{Unestimated: true}, 2},
 			{"not ready", northstar.StoryFilter{NotReady: true}, 3},
 			{"text prefix", northstar.StoryFilter{Query: "scan"}, 2},

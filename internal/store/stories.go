@@ -274,7 +274,7 @@ func (tx *Tx) FindStories(ctx context.Context, productID int64, f northstar.Stor
 		}
 	}
 	if f.Label != "" {
-		where = append(where, "EXISTS (SELECT 1 FROM story_labels l WHERE l.story_id = s.id AND l.label = ?)")
+		where = append(where, "EXISTS (SELECT 1 FROM story_labels l WHERE l.story_id = s.id AND lower(l.label) = lower(?))")
 		args = append(args, f.Label)
 	}
 	if f.Unestimated {
