@@ -206,10 +206,7 @@ func (a *App) UserByToken(ctx context.Context, secret string) (*northstar.User, 
 	var t *northstar.Token
 	err := a.db.View(ctx, func(tx *store.Tx) error {
 		var err error
-		if t, err = tx.FindToken(ctx, hashSecret(secret)); err != nil {
-			return err
-		}
-		u, err = tx.FindUserByID(ctx, t.UserID)
+		t, u, err = tx.FindTokenUser(ctx, hashSecret(secret))
 		return err
 	})
 	if northstar.ErrorCode(err) == northstar.ENOTFOUND {

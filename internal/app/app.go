@@ -5,7 +5,6 @@ package app
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"time"
 	"unicode/utf8"
@@ -72,15 +71,11 @@ func authorize(ctx context.Context, tx *store.Tx, key string, action northstar.A
 	if err != nil {
 		return nil, nil, err
 	}
-	p, err := tx.FindProductByKey(ctx, key)
+	p, err := tx.FindProductWithRole(ctx, key, user.ID)
 	if err != nil {
 		return nil, nil, err
 	}
-	role, err := tx.MemberRole(ctx, p.ID, user.ID)
-	if err != nil {
-		return nil, nil, fmt.Errorf("authorize %s on %s: %w", action, key, err)
-	}
-	p.Role = role
+	role := p.Role
 	if role == "" && !user.Admin {
 		return nil, nil, northstar.Errorf(northstar.ENOTFOUND, "Product %s not found.", key)
 	}

@@ -47,6 +47,19 @@ func (tx *Tx) FindProductByKey(ctx context.Context, key string) (*northstar.Prod
 	return p, nil
 }
 
+// FindProductWithRole returns a product and the user's role in it ("" if
+// they are not a member), in one query: every request that touches a
+// product asks this first.
+func (tx *Tx) FindProductWithRole(ctx context.Context, key string, userID int64) (*northstar.Product, error) {
+	var role string
+	p, err := scanProduct(tx.queryRow(ctx, "SELECT "+productColumns+", COALESCE(m.role, '') FROM products p LEFT JOIN members m ON m.product_id = p.id AND m.user_id = ? WHERE p.key = ?", userID, key), &role)
+	if err != nil {
+		return nil, notFound(err, "Product %s not found.", key)
+	}
+	p.Role = northstar.Role(role)
+	return p, nil
+}
+
 // FindProducts lists the products a user may see, ordered by key, with the
 // user's role in each. Admins see every product.
 func (tx *Tx) FindProducts(ctx context.Context, user *northstar.User, f northstar.ProductFilter) ([]*northstar.Product, error) {

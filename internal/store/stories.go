@@ -168,19 +168,20 @@ func (tx *Tx) recount(ctx context.Context, storyID int64) error {
 // FindStory returns a product's story by number, with its labels,
 // criteria and tasks.
 func (tx *Tx) FindStory(ctx context.Context, productID int64, number int, ref string) (*northstar.Story, error) {
-	s, _, err := scanStory(tx.queryRow(ctx, storySelect+" WHERE s.product_id = ? AND s.number = ?", productID, number))
+	s, counts, err := scanStory(tx.queryRow(ctx, storySelect+" WHERE s.product_id = ? AND s.number = ?", productID, number))
 	if err != nil {
 		return nil, notFound(err, "Story %s not found.", ref)
 	}
-	if err := tx.fillStories(ctx, []*northstar.Story{s}); err != nil {
+	if err := tx.fillStories(ctx, []*northstar.Story{s}, counts.criteria > 0, counts.tasks > 0); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
 // fillStories loads the labels, criteria and tasks of stories, with one
-// query each.
-func (tx *Tx) fillStories(ctx context.Context, stories []*northstar.Story) error {
+// query each; the counts kept on the story rows let it skip the criteria
+// or tasks query when there are none.
+func (tx *Tx) fillStories(ctx context.Context, stories []*northstar.Story, criteria, tasks bool) error {
 	if len(stories) == 0 {
 		return nil
 	}
@@ -210,7 +211,19 @@ func (tx *Tx) fillStories(ctx context.Context, stories []*northstar.Story) error
 		return fmt.Errorf("load labels: %w", err)
 	}
 
-	rows, err = tx.query(ctx, "SELECT story_id, id, text, met FROM story_criteria WHERE story_id IN "+in+" ORDER BY story_id, position, id", ids...)
+	if criteria {
+		if err := tx.fillCriteria(ctx, byID, in, ids); err != nil {
+			return err
+		}
+	}
+	if !tasks {
+		return nil
+	}
+	return tx.fillTasks(ctx, byID, in, ids)
+}
+
+func (tx *Tx) fillCriteria(ctx context.Context, byID map[int64]*northstar.Story, in string, ids []any) error {
+	rows, err := tx.query(ctx, "SELECT story_id, id, text, met FROM story_criteria WHERE story_id IN "+in+" ORDER BY story_id, position, id", ids...)
 	if err != nil {
 		return fmt.Errorf("load criteria: %w", err)
 	}
@@ -227,8 +240,11 @@ func (tx *Tx) fillStories(ctx context.Context, stories []*northstar.Story) error
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("load criteria: %w", err)
 	}
+	return nil
+}
 
-	rows, err = tx.query(ctx, `SELECT t.story_id, t.id, t.text, t.done, t.assignee_id, COALESCE(u.email, ''), COALESCE(u.name, '')
+func (tx *Tx) fillTasks(ctx context.Context, byID map[int64]*northstar.Story, in string, ids []any) error {
+	rows, err := tx.query(ctx, `SELECT t.story_id, t.id, t.text, t.done, t.assignee_id, COALESCE(u.email, ''), COALESCE(u.name, '')
 		FROM story_tasks t LEFT JOIN users u ON u.id = t.assignee_id WHERE t.story_id IN `+in+" ORDER BY t.story_id, t.position, t.id", ids...)
 	if err != nil {
 		return fmt.Errorf("load tasks: %w", err)
@@ -306,18 +322,21 @@ func (tx *Tx) FindStories(ctx context.Context, productID int64, f northstar.Stor
 	}
 	defer rows.Close()
 	stories := []*northstar.Story{}
+	anyCriteria, anyTasks := false, false
 	for rows.Next() {
-		s, _, err := scanStory(rows)
+		s, counts, err := scanStory(rows)
 		if err != nil {
 			return nil, fmt.Errorf("find stories: %w", err)
 		}
+		anyCriteria = anyCriteria || counts.criteria > 0
+		anyTasks = anyTasks || counts.tasks > 0
 		stories = append(stories, s)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("find stories: %w", err)
 	}
 	rows.Close()
-	return stories, tx.fillStories(ctx, stories)
+	return stories, tx.fillStories(ctx, stories, anyCriteria, anyTasks)
 }
 
 // UpdateStory writes a story's own fields if its stored version is still
