@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"html/template"
+	"maps"
 	"time"
 
 	"github.com/microcosm-cc/bluemonday"
@@ -30,7 +31,7 @@ func renderMarkdown(src string) template.HTML {
 }
 
 func (web *Web) funcs() template.FuncMap {
-	return template.FuncMap{
+	fm := template.FuncMap{
 		"markdown": renderMarkdown,
 		"can": func(u *northstar.User, role northstar.Role, action string) bool {
 			return u != nil && northstar.Can(u.Admin, role, northstar.Action(action))
@@ -63,6 +64,8 @@ func (web *Web) funcs() template.FuncMap {
 		"stages": func() []northstar.Stage { return northstar.Stages },
 		"roles":  func() []northstar.Role { return northstar.Roles },
 	}
+	maps.Copy(fm, storyFuncs())
+	return fm
 }
 
 func timeAgo(t time.Time) string {
