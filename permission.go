@@ -95,10 +95,15 @@ type OrgAction string
 
 // The organization actions.
 const (
-	OrgCreateProduct OrgAction = "create_product" // anyone signed in
-	OrgInvite        OrgAction = "invite"         // admins and product managers
-	OrgManageUsers   OrgAction = "manage_users"   // admins: users, open sign-up
+	OrgCreateProduct    OrgAction = "create_product"    // anyone signed in
+	OrgInvite           OrgAction = "invite"            // admins and product managers
+	OrgManageUsers      OrgAction = "manage_users"      // admins: users, open sign-up
+	OrgManageObjectives OrgAction = "manage_objectives" // company objectives: admins and product managers
+	OrgEditCustomers    OrgAction = "edit_customers"    // admins and anyone who may add feedback somewhere
 )
+
+// OrgActions lists every organization action, for tests.
+var OrgActions = []OrgAction{OrgCreateProduct, OrgInvite, OrgManageUsers, OrgManageObjectives, OrgEditCustomers}
 
 // Description says what the action allows, for messages.
 func (a OrgAction) Description() string {
@@ -109,23 +114,36 @@ func (a OrgAction) Description() string {
 		return "invite people (admins and product managers may)"
 	case OrgManageUsers:
 		return "manage users (admins only)"
+	case OrgManageObjectives:
+		return "change company objectives (admins and product managers may)"
+	case OrgEditCustomers:
+		return "change customers (admins and people who record feedback may)"
 	}
 	return string(a)
 }
 
-// CanOrg decides organization-level permissions. managesAProduct says
-// whether the user is a product manager of at least one product.
-func CanOrg(u *User, managesAProduct bool, a OrgAction) bool {
+// OrgStanding is what decides a person's organization-level rights
+// besides being an admin: the roles they hold across products.
+type OrgStanding struct {
+	ManagesAProduct   bool // product manager of at least one product
+	GivesFeedbackSome bool // may add feedback in at least one product
+}
+
+// CanOrg decides organization-level permissions.
+func CanOrg(u *User, st OrgStanding, a OrgAction) bool {
 	if u == nil || u.Disabled {
 		return false
+	}
+	if u.Admin {
+		return true
 	}
 	switch a {
 	case OrgCreateProduct:
 		return true
-	case OrgInvite:
-		return u.Admin || managesAProduct
-	case OrgManageUsers:
-		return u.Admin
+	case OrgInvite, OrgManageObjectives:
+		return st.ManagesAProduct
+	case OrgEditCustomers:
+		return st.GivesFeedbackSome
 	}
 	return false
 }

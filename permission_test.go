@@ -55,24 +55,36 @@ func TestCanOrg(t *testing.T) {
 	plain := &User{ID: 1}
 	admin := &User{ID: 2, Admin: true}
 	disabledAdmin := &User{ID: 3, Admin: true, Disabled: true}
+	none, pm, contributor := OrgStanding{}, OrgStanding{ManagesAProduct: true, GivesFeedbackSome: true}, OrgStanding{GivesFeedbackSome: true}
 	tests := []struct {
-		user    *User
-		manages bool
-		action  OrgAction
-		want    bool
+		user   *User
+		st     OrgStanding
+		action OrgAction
+		want   bool
 	}{
-		{plain, false, OrgCreateProduct, true},
-		{plain, false, OrgInvite, false},
-		{plain, true, OrgInvite, true},
-		{plain, true, OrgManageUsers, false},
-		{admin, false, OrgInvite, true},
-		{admin, false, OrgManageUsers, true},
-		{disabledAdmin, false, OrgManageUsers, false},
-		{nil, false, OrgCreateProduct, false},
+		{plain, none, OrgCreateProduct, true},
+		{plain, none, OrgInvite, false},
+		{plain, pm, OrgInvite, true},
+		{plain, pm, OrgManageUsers, false},
+		{plain, pm, OrgManageObjectives, true},
+		{plain, contributor, OrgManageObjectives, false},
+		{plain, contributor, OrgEditCustomers, true},
+		{plain, none, OrgEditCustomers, false},
+		{admin, none, OrgInvite, true},
+		{admin, none, OrgManageUsers, true},
+		{admin, none, OrgManageObjectives, true},
+		{admin, none, OrgEditCustomers, true},
+		{disabledAdmin, none, OrgManageUsers, false},
+		{nil, none, OrgCreateProduct, false},
 	}
 	for _, tt := range tests {
-		if got := CanOrg(tt.user, tt.manages, tt.action); got != tt.want {
-			t.Errorf("CanOrg(%+v, manages=%v, %s) = %v, want %v", tt.user, tt.manages, tt.action, got, tt.want)
+		if got := CanOrg(tt.user, tt.st, tt.action); got != tt.want {
+			t.Errorf("CanOrg(%+v, %+v, %s) = %v, want %v", tt.user, tt.st, tt.action, got, tt.want)
+		}
+	}
+	for _, a := range OrgActions {
+		if a.Description() == string(a) {
+			t.Errorf("%s has no description", a)
 		}
 	}
 }

@@ -6,6 +6,7 @@ package app
 import (
 	"context"
 	"log/slog"
+	"math"
 	"time"
 	"unicode/utf8"
 
@@ -18,7 +19,8 @@ type App struct {
 	db     *store.DB
 	log    *slog.Logger
 	hasher *passwordHasher
-	logins *loginLimiter
+	logins *rateLimiter
+	portal *rateLimiter
 
 	// SessionTTL is how long a browser session lasts without use.
 	SessionTTL time.Duration
@@ -36,6 +38,7 @@ func New(db *store.DB, log *slog.Logger) *App {
 		log:           log,
 		hasher:        newPasswordHasher(),
 		logins:        newLoginLimiter(),
+		portal:        newRateLimiter(portalWindow),
 		SessionTTL:    30 * 24 * time.Hour,
 		InvitationTTL: 14 * 24 * time.Hour,
 	}
@@ -94,16 +97,30 @@ func authorizeOrg(ctx context.Context, tx *store.Tx, action northstar.OrgAction)
 	if err != nil {
 		return nil, err
 	}
-	managesAProduct := false
-	if action == northstar.OrgInvite && !user.Admin {
-		if managesAProduct, err = tx.HasRoleAnywhere(ctx, user.ID, northstar.RoleProductManager); err != nil {
+	var st northstar.OrgStanding
+	if !user.Admin && (action == northstar.OrgInvite || action == northstar.OrgManageObjectives || action == northstar.OrgEditCustomers) {
+		roles, err := tx.RolesOf(ctx, user.ID)
+		if err != nil {
 			return nil, err
 		}
+		for _, r := range roles {
+			st.ManagesAProduct = st.ManagesAProduct || r == northstar.RoleProductManager
+			st.GivesFeedbackSome = st.GivesFeedbackSome || northstar.Can(false, r, northstar.ActionAddFeedback)
+		}
 	}
-	if !northstar.CanOrg(user, managesAProduct, action) {
+	if !northstar.CanOrg(user, st, action) {
 		return nil, northstar.Errorf(northstar.EFORBIDDEN, "You may not %s.", action.Description())
 	}
 	return user, nil
 }
 
 func validUTF8(s string) bool { return utf8.ValidString(s) }
+
+// checkFinite refuses NaN and infinities, which JSON cannot carry but
+// forms can.
+func checkFinite(field string, v float64) error {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return northstar.FieldError(field, "%s must be a finite number.", field)
+	}
+	return nil
+}

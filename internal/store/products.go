@@ -216,6 +216,24 @@ func (tx *Tx) CountMembersWithRole(ctx context.Context, productID int64, role no
 	return n, translate(err)
 }
 
+// RolesOf returns the distinct roles a user holds across products.
+func (tx *Tx) RolesOf(ctx context.Context, userID int64) ([]northstar.Role, error) {
+	rows, err := tx.query(ctx, "SELECT DISTINCT role FROM members WHERE user_id = ?", userID)
+	if err != nil {
+		return nil, fmt.Errorf("roles of user %d: %w", userID, err)
+	}
+	defer rows.Close()
+	var roles []northstar.Role
+	for rows.Next() {
+		var r northstar.Role
+		if err := rows.Scan(&r); err != nil {
+			return nil, err
+		}
+		roles = append(roles, r)
+	}
+	return roles, rows.Err()
+}
+
 // HasRoleAnywhere reports whether a user has a role in at least one product.
 func (tx *Tx) HasRoleAnywhere(ctx context.Context, userID int64, role northstar.Role) (bool, error) {
 	var n int
