@@ -100,10 +100,11 @@ const (
 	OrgManageUsers      OrgAction = "manage_users"      // admins: users, open sign-up
 	OrgManageObjectives OrgAction = "manage_objectives" // company objectives: admins and product managers
 	OrgEditCustomers    OrgAction = "edit_customers"    // admins and anyone who may add feedback somewhere
+	OrgManageTeams      OrgAction = "manage_teams"      // teams: admins, product managers and product owners
 )
 
 // OrgActions lists every organization action, for tests.
-var OrgActions = []OrgAction{OrgCreateProduct, OrgInvite, OrgManageUsers, OrgManageObjectives, OrgEditCustomers}
+var OrgActions = []OrgAction{OrgCreateProduct, OrgInvite, OrgManageUsers, OrgManageObjectives, OrgEditCustomers, OrgManageTeams}
 
 // Description says what the action allows, for messages.
 func (a OrgAction) Description() string {
@@ -118,6 +119,8 @@ func (a OrgAction) Description() string {
 		return "change company objectives (admins and product managers may)"
 	case OrgEditCustomers:
 		return "change customers (admins and people who record feedback may)"
+	case OrgManageTeams:
+		return "create or change teams (admins, product managers and product owners may)"
 	}
 	return string(a)
 }
@@ -127,6 +130,7 @@ func (a OrgAction) Description() string {
 type OrgStanding struct {
 	ManagesAProduct   bool // product manager of at least one product
 	GivesFeedbackSome bool // may add feedback in at least one product
+	PlansSomewhere    bool // may plan sprints in at least one product
 }
 
 // CanOrg decides organization-level permissions.
@@ -144,6 +148,8 @@ func CanOrg(u *User, st OrgStanding, a OrgAction) bool {
 		return st.ManagesAProduct
 	case OrgEditCustomers:
 		return st.GivesFeedbackSome
+	case OrgManageTeams:
+		return st.PlansSomewhere
 	}
 	return false
 }

@@ -70,6 +70,8 @@ func TestCanOrg(t *testing.T) {
 		{plain, contributor, OrgManageObjectives, false},
 		{plain, contributor, OrgEditCustomers, true},
 		{plain, none, OrgEditCustomers, false},
+		{plain, OrgStanding{PlansSomewhere: true}, OrgManageTeams, true},
+		{plain, contributor, OrgManageTeams, false},
 		{admin, none, OrgInvite, true},
 		{admin, none, OrgManageUsers, true},
 		{admin, none, OrgManageObjectives, true},

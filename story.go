@@ -130,14 +130,19 @@ type Story struct {
 	Assignee    *UserRef    `json:"assignee"`
 	Labels      []string    `json:"labels"`
 	FeatureID   *int64      `json:"-"`
+	SprintID    *int64      `json:"sprint_id"`
 	Rank        string      `json:"rank"`
-	Criteria    []Criterion `json:"criteria"`
-	Tasks       []Task      `json:"tasks"`
-	CreatedBy   *UserRef    `json:"created_by"`
-	UpdatedBy   *UserRef    `json:"updated_by"`
-	CreatedAt   time.Time   `json:"created_at"`
-	UpdatedAt   time.Time   `json:"updated_at"`
-	Version     int         `json:"version"`
+	// BoardColumnID and BoardRank place the story on its team's board
+	// while it is in a sprint.
+	BoardColumnID *int64      `json:"-"`
+	BoardRank     string      `json:"-"`
+	Criteria      []Criterion `json:"criteria"`
+	Tasks         []Task      `json:"tasks"`
+	CreatedBy     *UserRef    `json:"created_by"`
+	UpdatedBy     *UserRef    `json:"updated_by"`
+	CreatedAt     time.Time   `json:"created_at"`
+	UpdatedAt     time.Time   `json:"updated_at"`
+	Version       int         `json:"version"`
 }
 
 // Sentence returns the user-story template as one sentence, or "" when the

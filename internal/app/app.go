@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"math"
 	"time"
@@ -98,7 +99,7 @@ func authorizeOrg(ctx context.Context, tx *store.Tx, action northstar.OrgAction)
 		return nil, err
 	}
 	var st northstar.OrgStanding
-	if !user.Admin && (action == northstar.OrgInvite || action == northstar.OrgManageObjectives || action == northstar.OrgEditCustomers) {
+	if !user.Admin && action != northstar.OrgCreateProduct && action != northstar.OrgManageUsers {
 		roles, err := tx.RolesOf(ctx, user.ID)
 		if err != nil {
 			return nil, err
@@ -106,6 +107,7 @@ func authorizeOrg(ctx context.Context, tx *store.Tx, action northstar.OrgAction)
 		for _, r := range roles {
 			st.ManagesAProduct = st.ManagesAProduct || r == northstar.RoleProductManager
 			st.GivesFeedbackSome = st.GivesFeedbackSome || northstar.Can(false, r, northstar.ActionAddFeedback)
+			st.PlansSomewhere = st.PlansSomewhere || northstar.Can(false, r, northstar.ActionEditStories)
 		}
 	}
 	if !northstar.CanOrg(user, st, action) {
@@ -124,3 +126,6 @@ func checkFinite(field string, v float64) error {
 	}
 	return nil
 }
+
+// asErr is errors.As for application errors.
+func asErr(err error, target **northstar.Error) bool { return errors.As(err, target) }

@@ -20,7 +20,7 @@ const storySelect = `SELECT s.id, s.product_id, p.key, s.number, s.type, s.title
 	s.accepted_by, COALESCE(ub.email, ''), COALESCE(ub.name, ''),
 	s.created_by, COALESCE(uc.email, ''), COALESCE(uc.name, ''),
 	s.updated_by, COALESCE(uu.email, ''), COALESCE(uu.name, ''),
-	s.criteria_count, s.criteria_met, s.tasks_count, s.tasks_done
+	s.criteria_count, s.criteria_met, s.tasks_count, s.tasks_done, s.sprint_id, s.board_column_id, s.board_rank
 	FROM stories s JOIN products p ON p.id = s.product_id
 	LEFT JOIN users ua ON ua.id = s.assignee_id
 	LEFT JOIN users ub ON ub.id = s.accepted_by
@@ -46,7 +46,7 @@ func scanStory(row interface{ Scan(...any) error }) (*northstar.Story, storyCoun
 	err := row.Scan(&s.ID, &s.ProductID, &s.ProductKey, &s.Number, &s.Type, &s.Title, &s.Persona, &s.Want, &s.Benefit, &s.Description,
 		&points, &s.Status, &s.Accepted, &s.AcceptedAt, &feature, &s.Rank, &s.Version, &s.CreatedAt, &s.UpdatedAt,
 		&assignee, &aEmail, &aName, &acceptedBy, &bEmail, &bName, &createdBy, &cEmail, &cName, &updatedBy, &uEmail, &uName,
-		&c.criteria, &c.met, &c.tasks, &c.done)
+		&c.criteria, &c.met, &c.tasks, &c.done, &s.SprintID, &s.BoardColumnID, &s.BoardRank)
 	if err != nil {
 		return nil, c, err
 	}
@@ -130,7 +130,21 @@ func (tx *Tx) CreateStory(ctx context.Context, s *northstar.Story) error {
 			return err
 		}
 	}
+	if err := tx.addStoryEvent(ctx, s, "created"); err != nil {
+		return err
+	}
 	return tx.IndexStory(ctx, s)
+}
+
+// addStoryEvent records a story's status, points and sprint after a
+// change, for the charts.
+func (tx *Tx) addStoryEvent(ctx context.Context, s *northstar.Story, kind string) error {
+	_, err := tx.exec(ctx, `INSERT INTO story_events (story_id, product_id, sprint_id, kind, status, points, actor_id, at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, s.ID, s.ProductID, s.SprintID, kind, s.Status, nullInt(s.Points), nullID(s.UpdatedBy), tx.Now)
+	if err != nil {
+		return fmt.Errorf("record %s event of %s: %w", kind, s.Ref, err)
+	}
+	return nil
 }
 
 func (tx *Tx) insertLabels(ctx context.Context, storyID, productID int64, labels []string) error {
@@ -342,6 +356,13 @@ func (tx *Tx) FindStories(ctx context.Context, productID int64, f northstar.Stor
 // UpdateStory writes a story's own fields if its stored version is still
 // s.Version, and increments the version. A stale version is a conflict.
 func (tx *Tx) UpdateStory(ctx context.Context, s *northstar.Story) error {
+	// Status and points changes go into the story's history, whichever
+	// path made them.
+	var oldStatus northstar.StoryStatus
+	var oldPoints sql.NullInt64
+	if err := tx.queryRow(ctx, "SELECT status, points FROM stories WHERE id = ?", s.ID).Scan(&oldStatus, &oldPoints); err != nil {
+		return notFound(err, "Story %s not found.", s.Ref)
+	}
 	res, err := tx.exec(ctx, `UPDATE stories SET type = ?, title = ?, persona = ?, want = ?, benefit = ?, description = ?,
 		points = ?, status = ?, accepted = ?, accepted_at = ?, accepted_by = ?, assignee_id = ?, feature_id = ?,
 		version = version + 1, updated_by = ?, updated_at = ? WHERE id = ? AND version = ?`,
@@ -357,6 +378,39 @@ func (tx *Tx) UpdateStory(ctx context.Context, s *northstar.Story) error {
 	}
 	s.Version++
 	s.UpdatedAt = tx.Now
+	if oldStatus != s.Status {
+		if err := tx.addStoryEvent(ctx, s, "status"); err != nil {
+			return err
+		}
+	}
+	newPoints := s.Points != nil
+	if oldPoints.Valid != newPoints || (newPoints && int64(*s.Points) != oldPoints.Int64) {
+		if err := tx.addStoryEvent(ctx, s, "points"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SetStorySprint puts a story in a sprint (nil: out of any), on a board
+// column with a board rank, and records it in the story's history.
+func (tx *Tx) SetStorySprint(ctx context.Context, s *northstar.Story, sprintID, columnID *int64, boardRank string) error {
+	if _, err := tx.exec(ctx, "UPDATE stories SET sprint_id = ?, board_column_id = ?, board_rank = ? WHERE id = ?", sprintID, columnID, boardRank, s.ID); err != nil {
+		return fmt.Errorf("set sprint of %s: %w", s.Ref, err)
+	}
+	changed := (s.SprintID == nil) != (sprintID == nil) || (sprintID != nil && *s.SprintID != *sprintID)
+	s.SprintID, s.BoardColumnID, s.BoardRank = sprintID, columnID, boardRank
+	if changed {
+		return tx.addStoryEvent(ctx, s, "sprint")
+	}
+	return nil
+}
+
+// SetBoardPlace moves a card on its board: one row written.
+func (tx *Tx) SetBoardPlace(ctx context.Context, id int64, columnID int64, boardRank string) error {
+	if _, err := tx.exec(ctx, "UPDATE stories SET board_column_id = ?, board_rank = ? WHERE id = ?", columnID, boardRank, id); err != nil {
+		return fmt.Errorf("move card: %w", err)
+	}
 	return nil
 }
 
@@ -426,6 +480,11 @@ func (tx *Tx) RankWindow(ctx context.Context, productID int64, rank string, n in
 
 // DeleteStory removes a story with its criteria, tasks, labels and index entry.
 func (tx *Tx) DeleteStory(ctx context.Context, s *northstar.Story) error {
+	if s.SprintID != nil {
+		if err := tx.addStoryEvent(ctx, s, "deleted"); err != nil {
+			return err
+		}
+	}
 	if tx.Engine() == SQLite {
 		if _, err := tx.exec(ctx, "DELETE FROM stories_fts WHERE rowid = ?", s.ID); err != nil {
 			return fmt.Errorf("delete story %s: %w", s.Ref, err)
