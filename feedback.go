@@ -318,22 +318,3 @@ func (s FeatureStatus) Valid() bool {
 
 // Label returns the status for people.
 func (s FeatureStatus) Label() string { return capitalize(strings.ReplaceAll(string(s), "_", " ")) }
-
-// Feature is the Product Manager's unit: a problem worth solving and a
-// proposed solution. It starts as an idea, often from feedback, and shares
-// the product's numbering with stories.
-type Feature struct {
-	ID         int64         `json:"-"`
-	ProductID  int64         `json:"-"`
-	ProductKey string        `json:"product"`
-	Number     int           `json:"number"`
-	Ref        string        `json:"ref"`
-	Title      string        `json:"title"`
-	Problem    string        `json:"problem"`
-	Status     FeatureStatus `json:"status"`
-	Insights   int           `json:"insight_count"`
-	CreatedBy  *UserRef      `json:"created_by"`
-	Version    int           `json:"version"`
-	CreatedAt  time.Time     `json:"created_at"`
-	UpdatedAt  time.Time     `json:"updated_at"`
-}

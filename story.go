@@ -93,6 +93,12 @@ type UserRef struct {
 	Name  string `json:"name"`
 }
 
+// FeatureRef names the feature a story belongs to.
+type FeatureRef struct {
+	Ref   string `json:"ref"`
+	Title string `json:"title"`
+}
+
 // Criterion is one acceptance criterion of a story.
 type Criterion struct {
 	ID   int64  `json:"id"`
@@ -130,6 +136,7 @@ type Story struct {
 	Assignee    *UserRef    `json:"assignee"`
 	Labels      []string    `json:"labels"`
 	FeatureID   *int64      `json:"-"`
+	Feature     *FeatureRef `json:"feature"`
 	SprintID    *int64      `json:"sprint_id"`
 	Rank        string      `json:"rank"`
 	// BoardColumnID and BoardRank place the story on its team's board
@@ -285,6 +292,7 @@ type NewStory struct {
 	Labels      []string    `json:"labels"`
 	Criteria    []string    `json:"criteria"`
 	Tasks       []string    `json:"tasks"`
+	Feature     string      `json:"feature"` // ref of the feature the story belongs to
 	// Position places the story: "bottom" (default) or "top".
 	Position string `json:"position"`
 }
@@ -416,6 +424,7 @@ type StoryUpdate struct {
 	Status      *StoryStatus     `json:"status"`
 	Assignee    Optional[string] `json:"assignee"` // email, or null to unassign
 	Accepted    *bool            `json:"accepted"`
+	Feature     Optional[string] `json:"feature"` // feature ref, or null for none
 }
 
 // Optional is a JSON field that distinguishes absent (Set false) from null
@@ -463,7 +472,7 @@ func (u *StoryUpdate) Validate() error {
 // Edits reports whether the update changes what only story editors may.
 func (u *StoryUpdate) Edits() bool {
 	return u.Type != nil || u.Title != nil || u.Persona != nil || u.Want != nil || u.Benefit != nil ||
-		u.Description != nil || u.Labels != nil
+		u.Description != nil || u.Labels != nil || u.Feature.Set
 }
 
 // Empty reports whether the update changes nothing.

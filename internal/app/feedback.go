@@ -293,17 +293,3 @@ func (a *App) ProposeIdea(ctx context.Context, key, title, problem string) (*nor
 	})
 	return f, err
 }
-
-// Features lists a product's features and ideas.
-func (a *App) Features(ctx context.Context, key string) ([]*northstar.Feature, error) {
-	var out []*northstar.Feature
-	err := a.db.View(ctx, func(tx *store.Tx) error {
-		_, p, err := authorize(ctx, tx, normalizeKey(key), northstar.ActionRead)
-		if err != nil {
-			return err
-		}
-		out, err = tx.FindFeatures(ctx, p.ID)
-		return err
-	})
-	return out, err
-}

@@ -58,6 +58,23 @@ func resolveAssignee(ctx context.Context, tx *store.Tx, p *northstar.Product, em
 	return u, nil
 }
 
+// resolveFeature finds a feature of product p by ref; a story or feedback
+// links only to a feature of its own product.
+func resolveFeature(ctx context.Context, tx *store.Tx, p *northstar.Product, ref, field string) (*northstar.Feature, error) {
+	key, n, err := northstar.ParseRef(ref)
+	if err != nil {
+		return nil, northstar.FieldError(field, "%q is not a feature ref like %s-12.", ref, p.Key)
+	}
+	if key != p.Key {
+		return nil, &northstar.Error{Code: northstar.EUNPROCESSABLE, Field: field, Message: fmt.Sprintf("%s is in another product; use a feature of %s.", strings.ToUpper(ref), p.Key)}
+	}
+	f, err := tx.FindFeature(ctx, p.ID, n, northstar.FormatRef(key, n))
+	if isNotFound(err) {
+		return nil, &northstar.Error{Code: northstar.ENOTFOUND, Field: field, Message: fmt.Sprintf("Feature %s not found.", northstar.FormatRef(key, n))}
+	}
+	return f, err
+}
+
 func userRefOf(u *northstar.User) *northstar.UserRef {
 	return &northstar.UserRef{ID: u.ID, Email: u.Email, Name: u.Name}
 }
@@ -90,6 +107,14 @@ func (a *App) CreateStory(ctx context.Context, key string, in northstar.NewStory
 			if s.Assignee, err = resolveAssignee(ctx, tx, p, in.Assignee, "assignee"); err != nil {
 				return err
 			}
+		}
+		if in.Feature != "" {
+			f, err := resolveFeature(ctx, tx, p, in.Feature, "feature")
+			if err != nil {
+				return err
+			}
+			s.FeatureID = &f.ID
+			s.Feature = &northstar.FeatureRef{Ref: f.Ref, Title: f.Title}
 		}
 		if s.Number, err = tx.NextNumber(ctx, p.ID); err != nil {
 			return err
@@ -240,6 +265,18 @@ func (a *App) applyStoryUpdate(ctx context.Context, tx *store.Tx, user *northsta
 			}
 		} else {
 			unaccept(s)
+		}
+	}
+	if u.Feature.Set {
+		if u.Feature.Null || strings.TrimSpace(u.Feature.Value) == "" {
+			s.FeatureID, s.Feature = nil, nil
+		} else {
+			f, err := resolveFeature(ctx, tx, p, u.Feature.Value, "feature")
+			if err != nil {
+				return err
+			}
+			s.FeatureID = &f.ID
+			s.Feature = &northstar.FeatureRef{Ref: f.Ref, Title: f.Title}
 		}
 	}
 	s.UpdatedBy = userRefOf(user)

@@ -51,6 +51,8 @@ func Run(ctx context.Context, args []string, env Env) int {
 		"user":    func(env Env) command { return &userCmd{env: env, db: dbFlags{env: env}} },
 		"backup":  func(env Env) command { return &backupCmd{env: env, db: dbFlags{env: env}} },
 		"version": func(env Env) command { return &versionCmd{env: env} },
+		"seed":    func(env Env) command { return &seedCmd{env: env, db: dbFlags{env: env}} },
+		"bench":   func(env Env) command { return &benchCmd{env: env} },
 	}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		usage(env.Stderr, cmds)
@@ -124,6 +126,8 @@ Commands:
   user      manage accounts: create, list, reset-password, make-admin
   backup    write a consistent copy of a running SQLite database
   version   print the version
+  seed      fill a database with products and stories for trying Northstar at scale
+  bench     drive a running server's API with concurrent clients and report latencies
 
 Run "northstar <command> -h" for a command's flags.
 `)

@@ -474,66 +474,6 @@ func (tx *Tx) FindCustomers(ctx context.Context, q string, afterName string, aft
 	return out, rows.Err()
 }
 
-// --- Features (ideas) ---
-
-const featureSelect = `SELECT f.id, f.product_id, p.key, f.number, f.title, f.problem, f.status, f.version, f.created_at, f.updated_at,
-	f.created_by, COALESCE(u.email, ''), COALESCE(u.name, ''),
-	(SELECT COUNT(*) FROM feedback_links l WHERE l.feature_id = f.id)
-	FROM features f JOIN products p ON p.id = f.product_id LEFT JOIN users u ON u.id = f.created_by`
-
-func scanFeature(row interface{ Scan(...any) error }) (*northstar.Feature, error) {
-	var f northstar.Feature
-	var by sql.NullInt64
-	var email, name string
-	if err := row.Scan(&f.ID, &f.ProductID, &f.ProductKey, &f.Number, &f.Title, &f.Problem, &f.Status, &f.Version, &f.CreatedAt, &f.UpdatedAt,
-		&by, &email, &name, &f.Insights); err != nil {
-		return nil, err
-	}
-	f.Ref = northstar.FormatRef(f.ProductKey, f.Number)
-	f.CreatedBy = userRef(by, email, name)
-	f.CreatedAt, f.UpdatedAt = f.CreatedAt.UTC(), f.UpdatedAt.UTC()
-	return &f, nil
-}
-
-// CreateFeature inserts a feature; f.Number must be set.
-func (tx *Tx) CreateFeature(ctx context.Context, f *northstar.Feature) error {
-	f.Version, f.CreatedAt, f.UpdatedAt = 1, tx.Now, tx.Now
-	id, err := tx.insert(ctx, `INSERT INTO features (product_id, number, title, problem, status, version, created_by, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?)`, f.ProductID, f.Number, f.Title, f.Problem, f.Status, nullID(f.CreatedBy), tx.Now, tx.Now)
-	if err != nil {
-		return fmt.Errorf("create feature %s: %w", f.Ref, err)
-	}
-	f.ID = id
-	return nil
-}
-
-// FindFeature returns a product's feature by number.
-func (tx *Tx) FindFeature(ctx context.Context, productID int64, number int, ref string) (*northstar.Feature, error) {
-	f, err := scanFeature(tx.queryRow(ctx, featureSelect+" WHERE f.product_id = ? AND f.number = ?", productID, number))
-	if err != nil {
-		return nil, notFound(err, "Feature %s not found.", ref)
-	}
-	return f, nil
-}
-
-// FindFeatures lists a product's features by number.
-func (tx *Tx) FindFeatures(ctx context.Context, productID int64) ([]*northstar.Feature, error) {
-	rows, err := tx.query(ctx, featureSelect+" WHERE f.product_id = ? ORDER BY f.number", productID)
-	if err != nil {
-		return nil, fmt.Errorf("find features: %w", err)
-	}
-	defer rows.Close()
-	out := []*northstar.Feature{}
-	for rows.Next() {
-		f, err := scanFeature(rows)
-		if err != nil {
-			return nil, fmt.Errorf("find features: %w", err)
-		}
-		out = append(out, f)
-	}
-	return out, rows.Err()
-}
-
 // --- Feedback ---
 
 const feedbackSelect = `SELECT f.id, f.product_id, p.key, f.source, f.title, f.text, f.status, f.portal_idea_id, COALESCE(i.votes, 0),

@@ -35,10 +35,13 @@ type PortalProduct struct {
 }
 
 // FindPortalProduct returns a product whose portal is open; any other
-// product is "not found", so the portal reveals nothing of it.
+// product is "not found", so the portal reveals nothing of it. A retired
+// product is read-only, so its portal is closed whatever its settings
+// say (which its product manager can no longer change).
 func (tx *Tx) FindPortalProduct(ctx context.Context, key string) (*PortalProduct, error) {
 	var p PortalProduct
-	err := tx.queryRow(ctx, "SELECT id, key, name, portal_intro FROM products WHERE key = ? AND portal_enabled = ? AND archived = ?", key, true, false).
+	err := tx.queryRow(ctx, "SELECT id, key, name, portal_intro FROM products WHERE key = ? AND portal_enabled = ? AND archived = ? AND stage <> ?",
+		key, true, false, northstar.StageRetired).
 		Scan(&p.ID, &p.Key, &p.Name, &p.Intro)
 	if err != nil {
 		return nil, notFound(err, "There is no public portal here.")

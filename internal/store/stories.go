@@ -20,8 +20,10 @@ const storySelect = `SELECT s.id, s.product_id, p.key, s.number, s.type, s.title
 	s.accepted_by, COALESCE(ub.email, ''), COALESCE(ub.name, ''),
 	s.created_by, COALESCE(uc.email, ''), COALESCE(uc.name, ''),
 	s.updated_by, COALESCE(uu.email, ''), COALESCE(uu.name, ''),
-	s.criteria_count, s.criteria_met, s.tasks_count, s.tasks_done, s.sprint_id, s.board_column_id, s.board_rank
+	s.criteria_count, s.criteria_met, s.tasks_count, s.tasks_done, s.sprint_id, s.board_column_id, s.board_rank,
+	COALESCE(fe.number, 0), COALESCE(fe.title, '')
 	FROM stories s JOIN products p ON p.id = s.product_id
+	LEFT JOIN features fe ON fe.id = s.feature_id
 	LEFT JOIN users ua ON ua.id = s.assignee_id
 	LEFT JOIN users ub ON ub.id = s.accepted_by
 	LEFT JOIN users uc ON uc.id = s.created_by
@@ -42,13 +44,17 @@ func scanStory(row interface{ Scan(...any) error }) (*northstar.Story, storyCoun
 	var c storyCounts
 	var points, feature sql.NullInt64
 	var assignee, acceptedBy, createdBy, updatedBy sql.NullInt64
-	var aEmail, aName, bEmail, bName, cEmail, cName, uEmail, uName string
+	var aEmail, aName, bEmail, bName, cEmail, cName, uEmail, uName, featureTitle string
+	var featureNumber int
 	err := row.Scan(&s.ID, &s.ProductID, &s.ProductKey, &s.Number, &s.Type, &s.Title, &s.Persona, &s.Want, &s.Benefit, &s.Description,
 		&points, &s.Status, &s.Accepted, &s.AcceptedAt, &feature, &s.Rank, &s.Version, &s.CreatedAt, &s.UpdatedAt,
 		&assignee, &aEmail, &aName, &acceptedBy, &bEmail, &bName, &createdBy, &cEmail, &cName, &updatedBy, &uEmail, &uName,
-		&c.criteria, &c.met, &c.tasks, &c.done, &s.SprintID, &s.BoardColumnID, &s.BoardRank)
+		&c.criteria, &c.met, &c.tasks, &c.done, &s.SprintID, &s.BoardColumnID, &s.BoardRank, &featureNumber, &featureTitle)
 	if err != nil {
 		return nil, c, err
+	}
+	if featureNumber > 0 {
+		s.Feature = &northstar.FeatureRef{Ref: northstar.FormatRef(s.ProductKey, featureNumber), Title: featureTitle}
 	}
 	if points.Valid {
 		p := int(points.Int64)
