@@ -87,7 +87,9 @@ func (a *App) CreateStory(ctx context.Context, key string, in northstar.NewStory
 	}
 	key = normalizeKey(key)
 	var s *northstar.Story
-	err := a.db.Update(ctx, func(tx *store.Tx) error {
+	// Authorize and resolve people and features in a read transaction, so
+	// that the one writer only numbers, ranks and inserts.
+	err := a.db.View(ctx, func(tx *store.Tx) error {
 		user, p, err := authorize(ctx, tx, key, northstar.ActionEditStories)
 		if err != nil {
 			return err
@@ -116,11 +118,18 @@ func (a *App) CreateStory(ctx context.Context, key string, in northstar.NewStory
 			s.FeatureID = &f.ID
 			s.Feature = &northstar.FeatureRef{Ref: f.Ref, Title: f.Title}
 		}
-		if s.Number, err = tx.NextNumber(ctx, p.ID); err != nil {
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create story in %s: %w", key, err)
+	}
+	err = a.db.Update(ctx, func(tx *store.Tx) error {
+		var err error
+		if s.Number, err = tx.NextNumber(ctx, s.ProductID); err != nil {
 			return err
 		}
-		s.Ref = northstar.FormatRef(p.Key, s.Number)
-		end, err := tx.EndRank(ctx, p.ID, in.Position == "top", 0)
+		s.Ref = northstar.FormatRef(s.ProductKey, s.Number)
+		end, err := tx.EndRank(ctx, s.ProductID, in.Position == "top", 0)
 		if err != nil {
 			return err
 		}
@@ -193,28 +202,60 @@ func (a *App) UpdateStory(ctx context.Context, ref string, version int, u norths
 		action = northstar.ActionEditStories
 	}
 	var s *northstar.Story
-	err := a.db.Update(ctx, func(tx *store.Tx) error {
-		user, p, story, err := loadStory(ctx, tx, ref, action)
-		if err != nil {
+	for attempt := 0; ; attempt++ {
+		var w storyWrite
+		// Read, check and prepare outside the one writer; the write then
+		// holds only if the story is still at the version read.
+		err := a.db.View(ctx, func(tx *store.Tx) error {
+			user, p, story, err := loadStory(ctx, tx, ref, action)
+			if err != nil {
+				return err
+			}
+			s = story
+			if u.Accepted != nil && !northstar.Can(user.Admin, p.Role, northstar.ActionAcceptStory) {
+				return northstar.Errorf(northstar.EFORBIDDEN, "Only the product owner may accept stories in %s.", p.Key)
+			}
+			if err := checkVersion("Story "+s.Ref, s.Version, version); err != nil {
+				return err
+			}
+			w, err = prepareStoryUpdate(ctx, tx, user, p, s, u)
 			return err
+		})
+		if err == nil {
+			err = a.db.Update(ctx, func(tx *store.Tx) error { return writeStoryUpdate(ctx, tx, s, w) })
 		}
-		s = story
-		if u.Accepted != nil && !northstar.Can(user.Admin, p.Role, northstar.ActionAcceptStory) {
-			return northstar.Errorf(northstar.EFORBIDDEN, "Only the product owner may accept stories in %s.", p.Key)
+		if err == nil {
+			return s, nil
 		}
-		if err := checkVersion("Story "+s.Ref, s.Version, version); err != nil {
-			return err
+		// Someone changed the story between the read and the write: a
+		// caller who gave no version gets the change applied to the new one.
+		if version == 0 && northstar.ErrorCode(err) == northstar.ECONFLICT && attempt < 3 {
+			continue
 		}
-		return a.applyStoryUpdate(ctx, tx, user, p, s, u)
-	})
-	if err != nil {
 		return nil, fmt.Errorf("update story %s: %w", ref, err)
 	}
-	return s, nil
 }
 
+// storyWrite is what a prepared story update still has to write besides
+// the story row.
+type storyWrite struct {
+	labels  *[]string
+	reindex bool
+}
+
+// applyStoryUpdate changes a story inside one transaction.
 func (a *App) applyStoryUpdate(ctx context.Context, tx *store.Tx, user *northstar.User, p *northstar.Product, s *northstar.Story, u northstar.StoryUpdate) error {
-	reindex := u.Title != nil || u.Persona != nil || u.Want != nil || u.Benefit != nil || u.Description != nil
+	w, err := prepareStoryUpdate(ctx, tx, user, p, s, u)
+	if err != nil {
+		return err
+	}
+	return writeStoryUpdate(ctx, tx, s, w)
+}
+
+// prepareStoryUpdate applies an update to a loaded story, resolving people
+// and features and checking the rules; it only reads.
+func prepareStoryUpdate(ctx context.Context, tx *store.Tx, user *northstar.User, p *northstar.Product, s *northstar.Story, u northstar.StoryUpdate) (storyWrite, error) {
+	w := storyWrite{labels: u.Labels, reindex: u.Title != nil || u.Persona != nil || u.Want != nil || u.Benefit != nil || u.Description != nil}
 	set := func(dst *string, v *string) {
 		if v != nil {
 			*dst = *v
@@ -242,7 +283,7 @@ func (a *App) applyStoryUpdate(ctx context.Context, tx *store.Tx, user *northsta
 		} else {
 			a, err := resolveAssignee(ctx, tx, p, u.Assignee.Value, "assignee")
 			if err != nil {
-				return err
+				return w, err
 			}
 			s.Assignee = a
 		}
@@ -257,7 +298,7 @@ func (a *App) applyStoryUpdate(ctx context.Context, tx *store.Tx, user *northsta
 	if u.Accepted != nil {
 		if *u.Accepted {
 			if err := s.CheckAccept(); err != nil {
-				return err
+				return w, err
 			}
 			if !s.Accepted {
 				now := tx.Now
@@ -273,22 +314,27 @@ func (a *App) applyStoryUpdate(ctx context.Context, tx *store.Tx, user *northsta
 		} else {
 			f, err := resolveFeature(ctx, tx, p, u.Feature.Value, "feature")
 			if err != nil {
-				return err
+				return w, err
 			}
 			s.FeatureID = &f.ID
 			s.Feature = &northstar.FeatureRef{Ref: f.Ref, Title: f.Title}
 		}
 	}
 	s.UpdatedBy = userRefOf(user)
+	return w, nil
+}
+
+// writeStoryUpdate writes a prepared story update.
+func writeStoryUpdate(ctx context.Context, tx *store.Tx, s *northstar.Story, w storyWrite) error {
 	if err := tx.UpdateStory(ctx, s); err != nil {
 		return err
 	}
-	if u.Labels != nil {
-		if err := tx.SetStoryLabels(ctx, s, *u.Labels); err != nil {
+	if w.labels != nil {
+		if err := tx.SetStoryLabels(ctx, s, *w.labels); err != nil {
 			return err
 		}
 	}
-	if reindex {
+	if w.reindex {
 		return tx.IndexStory(ctx, s)
 	}
 	return nil
@@ -323,13 +369,45 @@ func (a *App) MoveStory(ctx context.Context, ref string, m northstar.Move) (*nor
 	if err := m.Validate(); err != nil {
 		return nil, err
 	}
+	// Authorize and find both stories in a read transaction; the one
+	// writer then only reads two ranks and writes one.
 	var s *northstar.Story
-	var err error
+	var targetID int64
+	field := "before"
+	if m.After != "" {
+		field = "after"
+	}
+	err := a.db.View(ctx, func(tx *store.Tx) error {
+		_, p, story, err := loadStory(ctx, tx, ref, northstar.ActionEditStories)
+		if err != nil {
+			return err
+		}
+		s = story
+		if m.Position == "" {
+			other := m.Before
+			if field == "after" {
+				other = m.After
+			}
+			if targetID, err = relativeTo(ctx, tx, p, field, other); err != nil {
+				return err
+			}
+			if targetID == s.ID {
+				return northstar.FieldError(field, "A story cannot be moved relative to itself.")
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("move story %s: %w", ref, err)
+	}
 	for attempt := 0; attempt < storyRetries; attempt++ {
 		err = a.db.Update(ctx, func(tx *store.Tx) error {
-			var err error
-			s, err = moveStory(ctx, tx, ref, m)
-			return err
+			rank, err := placeStory(ctx, tx, s, m.Position, field, targetID)
+			if err != nil {
+				return err
+			}
+			s.Rank = rank
+			return tx.SetStoryRank(ctx, s.ID, rank)
 		})
 		if !store.IsDuplicate(err) {
 			break
@@ -346,69 +424,53 @@ func (a *App) MoveStory(ctx context.Context, ref string, m northstar.Move) (*nor
 	return s, nil
 }
 
-func moveStory(ctx context.Context, tx *store.Tx, ref string, m northstar.Move) (*northstar.Story, error) {
-	_, p, s, err := loadStory(ctx, tx, ref, northstar.ActionEditStories)
-	if err != nil {
-		return nil, err
-	}
+// placeStory computes a story's new rank: at the top or bottom, or just
+// before or after the target story.
+func placeStory(ctx context.Context, tx *store.Tx, s *northstar.Story, position, field string, targetID int64) (string, error) {
 	var lo, hi string
-	switch {
-	case m.Position == "top":
-		if hi, err = tx.EndRank(ctx, p.ID, true, s.ID); err != nil {
-			return nil, err
+	var err error
+	switch position {
+	case "top":
+		if hi, err = tx.EndRank(ctx, s.ProductID, true, s.ID); err != nil {
+			return "", err
 		}
-	case m.Position == "bottom":
-		if lo, err = tx.EndRank(ctx, p.ID, false, s.ID); err != nil {
-			return nil, err
+	case "bottom":
+		if lo, err = tx.EndRank(ctx, s.ProductID, false, s.ID); err != nil {
+			return "", err
 		}
 	default:
-		field, other := "before", m.Before
-		if m.After != "" {
-			field, other = "after", m.After
-		}
-		target, err := relativeTo(ctx, tx, p, field, other)
+		target, err := tx.RankOf(ctx, targetID)
 		if err != nil {
-			return nil, err
+			return "", err
 		}
-		if target.ID == s.ID {
-			return nil, northstar.FieldError(field, "A story cannot be moved relative to itself.")
-		}
-		before, after, err := tx.NeighbourRanks(ctx, p.ID, target.Rank, s.ID)
+		before, after, err := tx.NeighbourRanks(ctx, s.ProductID, target, s.ID)
 		if err != nil {
-			return nil, err
+			return "", err
 		}
 		if field == "before" {
-			lo, hi = before, target.Rank
+			lo, hi = before, target
 		} else {
-			lo, hi = target.Rank, after
+			lo, hi = target, after
 		}
 	}
-	rank, err := northstar.RankBetween(lo, hi)
-	if err != nil {
-		return nil, err
-	}
-	if err := tx.SetStoryRank(ctx, s.ID, rank); err != nil {
-		return nil, err
-	}
-	s.Rank = rank
-	return s, nil
+	return northstar.RankBetween(lo, hi)
 }
 
-// relativeTo finds the story a move is relative to; it must be in the same
-// product.
-func relativeTo(ctx context.Context, tx *store.Tx, p *northstar.Product, field, ref string) (*northstar.Story, error) {
+// relativeTo finds the id of the story a move is relative to; it must be
+// in the same product.
+func relativeTo(ctx context.Context, tx *store.Tx, p *northstar.Product, field, ref string) (int64, error) {
 	key, n, err := northstar.ParseRef(ref)
 	if err != nil {
-		return nil, northstar.FieldError(field, "%q is not a ref like %s-7.", ref, p.Key)
+		return 0, northstar.FieldError(field, "%q is not a ref like %s-7.", ref, p.Key)
 	}
 	if key != p.Key {
-		return nil, &northstar.Error{Code: northstar.EUNPROCESSABLE, Field: field, Message: fmt.Sprintf("%s is in another product; a story moves only within %s.", strings.ToUpper(ref), p.Key)}
+		return 0, &northstar.Error{Code: northstar.EUNPROCESSABLE, Field: field, Message: fmt.Sprintf("%s is in another product; a story moves only within %s.", strings.ToUpper(ref), p.Key)}
 	}
-	s, err := tx.FindStory(ctx, p.ID, n, northstar.FormatRef(key, n))
+	id, err := tx.StoryID(ctx, p.ID, n)
 	if isNotFound(err) {
-		return nil, &northstar.Error{Code: northstar.ENOTFOUND, Field: field, Message: fmt.Sprintf("Story %s not found.", northstar.FormatRef(key, n))}
+		return 0, &northstar.Error{Code: northstar.ENOTFOUND, Field: field, Message: fmt.Sprintf("Story %s not found.", northstar.FormatRef(key, n))}
 	}
-	return s, err
+	return id, err
 }
 
 // rebalanceWindow is how many stories on each side of a crowded rank are
@@ -738,7 +800,15 @@ func (a *App) Search(ctx context.Context, q string, limit int) ([]northstar.Sear
 	}
 	var out []northstar.SearchResult
 	err = a.db.View(ctx, func(tx *store.Tx) error {
-		out, err = tx.SearchStories(ctx, user, q, limit)
+		products, err := tx.FindProducts(ctx, user, northstar.ProductFilter{})
+		if err != nil {
+			return err
+		}
+		ids := make([]int64, len(products))
+		for i, p := range products {
+			ids[i] = p.ID
+		}
+		out, err = tx.SearchStories(ctx, ids, q, limit)
 		return err
 	})
 	return out, err

@@ -73,6 +73,7 @@ type DB struct {
 	writerDone chan struct{}
 	writeStmts *stmtCache
 	readStmts  *stmtCache
+	readSlots  chan struct{}
 }
 
 // Open opens the database named by dsn: a postgres:// or postgresql:// URL
@@ -129,6 +130,9 @@ func (db *DB) openSQLite(opts Options) error {
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous("+sync+")")
+	// A larger page cache than the default 2 MB saves a system call per
+	// page on a big database; 8 MB a connection keeps memory bounded.
+	q.Add("_pragma", "cache_size(-8192)")
 	w := url.Values{"_txlock": {"immediate"}}
 	for k, v := range q {
 		w[k] = v
@@ -147,8 +151,13 @@ func (db *DB) openSQLite(opts Options) error {
 		db.write.Close()
 		return fmt.Errorf("open sqlite: %w", err)
 	}
-	db.read.SetMaxOpenConns(max(4, runtime.NumCPU()))
-	db.read.SetMaxIdleConns(max(4, runtime.NumCPU()))
+	// Read transactions are bounded by readSlots, one fewer than the
+	// pool: a transaction preparing a statement for the cache then always
+	// finds a free connection to prepare it on.
+	readers := max(4, runtime.NumCPU())
+	db.readSlots = make(chan struct{}, readers)
+	db.read.SetMaxOpenConns(readers + 1)
+	db.read.SetMaxIdleConns(readers + 1)
 	db.writeStmts, db.readStmts = newStmtCache(db.write), newStmtCache(db.read)
 	db.writes, db.quit, db.writerDone = make(chan *writeRequest), make(chan struct{}), make(chan struct{})
 	go db.groupCommit()
@@ -220,6 +229,14 @@ func (db *DB) Update(ctx context.Context, fn func(tx *Tx) error) error {
 
 // View runs fn in a read-only transaction.
 func (db *DB) View(ctx context.Context, fn func(tx *Tx) error) error {
+	if db.readSlots != nil {
+		select {
+		case db.readSlots <- struct{}{}:
+			defer func() { <-db.readSlots }()
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	return db.run(ctx, db.read, db.readStmts, true, fn)
 }
 
@@ -247,6 +264,10 @@ type Tx struct {
 	db    *DB
 	stmts *stmtCache // nil: statements are not cached (PostgreSQL: pgx caches them)
 	Now   time.Time
+
+	// ftsQueue, inside a group commit, collects full-text index changes
+	// to run once the group's writes are done (see ftsOp).
+	ftsQueue *[]ftsOp
 }
 
 // Engine reports the engine the transaction runs on.

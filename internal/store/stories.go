@@ -139,7 +139,7 @@ func (tx *Tx) CreateStory(ctx context.Context, s *northstar.Story) error {
 	if err := tx.addStoryEvent(ctx, s, "created"); err != nil {
 		return err
 	}
-	return tx.IndexStory(ctx, s)
+	return tx.indexStory(ctx, s, true)
 }
 
 // addStoryEvent records a story's status, points and sprint after a
@@ -420,6 +420,24 @@ func (tx *Tx) SetBoardPlace(ctx context.Context, id int64, columnID int64, board
 	return nil
 }
 
+// StoryID returns the id of a product's story by number.
+func (tx *Tx) StoryID(ctx context.Context, productID int64, number int) (int64, error) {
+	var id int64
+	if err := tx.queryRow(ctx, "SELECT id FROM stories WHERE product_id = ? AND number = ?", productID, number).Scan(&id); err != nil {
+		return 0, notFound(err, "Story %d not found.", number)
+	}
+	return id, nil
+}
+
+// RankOf returns a story's rank.
+func (tx *Tx) RankOf(ctx context.Context, id int64) (string, error) {
+	var r string
+	if err := tx.queryRow(ctx, "SELECT rank FROM stories WHERE id = ?", id).Scan(&r); err != nil {
+		return "", notFound(err, "Story %d not found.", id)
+	}
+	return r, nil
+}
+
 // SetStoryRank moves a story: one row written.
 func (tx *Tx) SetStoryRank(ctx context.Context, id int64, rank string) error {
 	if _, err := tx.exec(ctx, "UPDATE stories SET rank = ? WHERE id = ?", rank, id); err != nil {
@@ -492,7 +510,7 @@ func (tx *Tx) DeleteStory(ctx context.Context, s *northstar.Story) error {
 		}
 	}
 	if tx.Engine() == SQLite {
-		if _, err := tx.exec(ctx, "DELETE FROM stories_fts WHERE rowid = ?", s.ID); err != nil {
+		if err := tx.applyFTS(ctx, ftsOp{id: s.ID, remove: true}); err != nil {
 			return fmt.Errorf("delete story %s: %w", s.Ref, err)
 		}
 	}
@@ -576,26 +594,62 @@ func (tx *Tx) DeleteTask(ctx context.Context, storyID, id int64) error {
 
 // IndexStory writes a story's search document from its text and criteria.
 func (tx *Tx) IndexStory(ctx context.Context, s *northstar.Story) error {
+	return tx.indexStory(ctx, s, false)
+}
+
+// ftsOp is a change to SQLite's full-text index. Inside a group commit the
+// changes wait until every write of the group has run: FTS5 flushes its
+// pending terms at each savepoint, which would make every story its own
+// index segment and keep the index merging.
+type ftsOp struct {
+	id                                     int64
+	remove, isNew                          bool
+	title, template, description, criteria string
+}
+
+func (tx *Tx) indexStory(ctx context.Context, s *northstar.Story, isNew bool) error {
 	crit := make([]string, len(s.Criteria))
 	for i, c := range s.Criteria {
 		crit[i] = c.Text
 	}
 	template := strings.TrimSpace(s.Persona + " " + s.Want + " " + s.Benefit)
 	criteria := strings.Join(crit, "\n")
-	var err error
 	if tx.Engine() == SQLite {
-		if _, err = tx.exec(ctx, "DELETE FROM stories_fts WHERE rowid = ?", s.ID); err == nil {
-			_, err = tx.exec(ctx, "INSERT INTO stories_fts (rowid, title, template, description, criteria) VALUES (?, ?, ?, ?, ?)",
-				s.ID, s.Title, template, s.Description, criteria)
-		}
-	} else {
-		_, err = tx.exec(ctx, `UPDATE stories SET search =
-			setweight(to_tsvector('simple', ?), 'A') || setweight(to_tsvector('simple', ?), 'B') ||
-			setweight(to_tsvector('simple', ?), 'C') || setweight(to_tsvector('simple', ?), 'B')
-			WHERE id = ?`, foldAccents(s.Title), foldAccents(template), foldAccents(s.Description), foldAccents(criteria), s.ID)
+		return tx.applyFTS(ctx, ftsOp{id: s.ID, isNew: isNew, title: s.Title, template: template, description: s.Description, criteria: criteria})
 	}
+	_, err := tx.exec(ctx, `UPDATE stories SET search =
+		setweight(to_tsvector('simple', ?), 'A') || setweight(to_tsvector('simple', ?), 'B') ||
+		setweight(to_tsvector('simple', ?), 'C') || setweight(to_tsvector('simple', ?), 'B')
+		WHERE id = ?`, foldAccents(s.Title), foldAccents(template), foldAccents(s.Description), foldAccents(criteria), s.ID)
 	if err != nil {
 		return fmt.Errorf("index story %s: %w", s.Ref, err)
+	}
+	return nil
+}
+
+// applyFTS runs an index change now, or queues it for the end of the
+// group commit.
+func (tx *Tx) applyFTS(ctx context.Context, op ftsOp) error {
+	if tx.ftsQueue != nil {
+		*tx.ftsQueue = append(*tx.ftsQueue, op)
+		return nil
+	}
+	return runFTS(ctx, tx, op)
+}
+
+func runFTS(ctx context.Context, tx *Tx, op ftsOp) error {
+	if !op.isNew {
+		if _, err := tx.exec(ctx, "DELETE FROM stories_fts WHERE rowid = ?", op.id); err != nil {
+			return fmt.Errorf("unindex story %d: %w", op.id, err)
+		}
+	}
+	if op.remove {
+		return nil
+	}
+	_, err := tx.exec(ctx, "INSERT INTO stories_fts (rowid, title, template, description, criteria) VALUES (?, ?, ?, ?, ?)",
+		op.id, op.title, op.template, op.description, op.criteria)
+	if err != nil {
+		return fmt.Errorf("index story %d: %w", op.id, err)
 	}
 	return nil
 }
@@ -632,11 +686,7 @@ func (db *DB) matchStories(q string) (cond string, args []any, ok bool) {
 		return "", nil, false
 	}
 	if db.engine == SQLite {
-		parts := make([]string, len(words))
-		for i, w := range words {
-			parts[i] = `"` + w + `"*`
-		}
-		return "s.id IN (SELECT rowid FROM stories_fts WHERE stories_fts MATCH ?)", []any{strings.Join(parts, " ")}, true
+		return "s.id IN (SELECT rowid FROM stories_fts WHERE stories_fts MATCH ?)", []any{ftsQuery(words)}, true
 	}
 	return "s.search @@ to_tsquery('simple', ?)", []any{tsQuery(words)}, true
 }
@@ -644,44 +694,62 @@ func (db *DB) matchStories(q string) (cond string, args []any, ok bool) {
 func tsQuery(words []string) string {
 	parts := make([]string, len(words))
 	for i, w := range words {
-		parts[i] = w + ":*"
+		parts[i] = w
+		if len([]rune(w)) > 1 {
+			parts[i] += ":*"
+		}
 	}
 	return strings.Join(parts, " & ")
 }
 
-// SearchStories finds stories matching a full-text query in the products a
-// user may read (admins: all), best matches first.
-func (tx *Tx) SearchStories(ctx context.Context, user *northstar.User, q string, limit int) ([]northstar.SearchResult, error) {
+// searchCandidates bounds how many matches are ranked. Ranking every
+// match of a common word over a million stories takes seconds; the newest
+// matches are ranked instead, so that rare words are ranked exactly and
+// common ones among the most recent stories.
+const searchCandidates = 2000
+
+// ftsQuery turns words into an FTS5 query: every word must match, as a
+// prefix when it has two characters or more.
+func ftsQuery(words []string) string {
+	parts := make([]string, len(words))
+	for i, w := range words {
+		parts[i] = `"` + w + `"`
+		if len([]rune(w)) > 1 {
+			parts[i] += "*"
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// SearchStories finds stories matching a full-text query in the given
+// products, best matches first.
+func (tx *Tx) SearchStories(ctx context.Context, productIDs []int64, q string, limit int) ([]northstar.SearchResult, error) {
 	words := searchTerms(q)
-	if len(words) == 0 {
+	if len(words) == 0 || len(productIDs) == 0 {
 		return []northstar.SearchResult{}, nil
 	}
-	scope, args := "", []any{}
-	if !user.Admin {
-		scope = " AND s.product_id IN (SELECT product_id FROM members WHERE user_id = ?)"
-	}
+	in := "(" + strings.TrimSuffix(strings.Repeat("?,", len(productIDs)), ",") + ")"
+	var args []any
 	var query string
 	if tx.Engine() == SQLite {
-		parts := make([]string, len(words))
-		for i, w := range words {
-			parts[i] = `"` + w + `"*`
-		}
-		// bm25 weights: title counts most, then the template and criteria.
-		query = `SELECT p.key, s.number, s.title, s.type, s.status, -f.score FROM
-			(SELECT rowid, bm25(stories_fts, 10.0, 4.0, 1.0, 2.0) AS score FROM stories_fts WHERE stories_fts MATCH ?) f
-			JOIN stories s ON s.id = f.rowid JOIN products p ON p.id = s.product_id
-			WHERE p.archived = ?` + scope + ` ORDER BY f.score LIMIT ?`
-		args = append(args, strings.Join(parts, " "), false)
+		// bm25 weights: the title counts most, then the template and the
+		// criteria, then the description.
+		query = `SELECT p.key, s.number, s.title, s.type, s.status, -c.score FROM (
+			SELECT f.rowid AS id, bm25(stories_fts, 10.0, 4.0, 1.0, 2.0) AS score
+			FROM stories_fts f JOIN stories s2 ON s2.id = f.rowid
+			WHERE stories_fts MATCH ? AND s2.product_id IN ` + in + ` ORDER BY f.rowid DESC LIMIT ?) c
+			JOIN stories s ON s.id = c.id JOIN products p ON p.id = s.product_id ORDER BY c.score, s.id DESC LIMIT ?`
+		args = append(args, ftsQuery(words))
 	} else {
-		query = `SELECT p.key, s.number, s.title, s.type, s.status, ts_rank(s.search, q) AS score
-			FROM stories s JOIN products p ON p.id = s.product_id, to_tsquery('simple', ?) q
-			WHERE s.search @@ q AND p.archived = ?` + scope + ` ORDER BY score DESC, s.id LIMIT ?`
-		args = append(args, tsQuery(words), false)
+		query = `SELECT p.key, s.number, s.title, s.type, s.status, ts_rank(s.search, to_tsquery('simple', ?)) AS score FROM (
+			SELECT id FROM stories WHERE search @@ to_tsquery('simple', ?) AND product_id IN ` + in + ` ORDER BY id DESC LIMIT ?) c
+			JOIN stories s ON s.id = c.id JOIN products p ON p.id = s.product_id ORDER BY score DESC, s.id DESC LIMIT ?`
+		args = append(args, tsQuery(words), tsQuery(words))
 	}
-	if !user.Admin {
-		args = append(args, user.ID)
+	for _, id := range productIDs {
+		args = append(args, id)
 	}
-	args = append(args, limit)
+	args = append(args, searchCandidates, limit)
 	rows, err := tx.query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)

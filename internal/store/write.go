@@ -78,13 +78,28 @@ func (db *DB) runGroup(batch []*writeRequest) {
 		return
 	}
 	ran := 0
+	var fts []ftsOp
 	for i, r := range batch {
 		if err := r.ctx.Err(); err != nil {
 			results[i] = err
 			continue
 		}
-		results[i] = db.runInSavepoint(sqlTx, r)
-		ran++
+		var ops []ftsOp
+		ops, results[i] = db.runInSavepoint(sqlTx, r)
+		if results[i] == nil {
+			fts = append(fts, ops...)
+			ran++
+		}
+	}
+	if len(fts) > 0 {
+		tx := &Tx{tx: sqlTx, db: db, stmts: db.writeStmts}
+		for _, op := range fts {
+			if err := runFTS(context.Background(), tx, op); err != nil {
+				sqlTx.Rollback()
+				fail(fmt.Errorf("update search index: %w", err))
+				return
+			}
+		}
 	}
 	if ran == 0 {
 		sqlTx.Rollback()
@@ -101,11 +116,12 @@ func (db *DB) runGroup(batch []*writeRequest) {
 	}
 }
 
-// runInSavepoint runs one write inside the group's transaction.
-func (db *DB) runInSavepoint(sqlTx *sql.Tx, r *writeRequest) (err error) {
+// runInSavepoint runs one write inside the group's transaction and
+// returns the full-text index changes it asked for.
+func (db *DB) runInSavepoint(sqlTx *sql.Tx, r *writeRequest) (fts []ftsOp, err error) {
 	ctx := r.ctx
 	if _, err := sqlTx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
-		return fmt.Errorf("savepoint: %w", translate(err))
+		return nil, fmt.Errorf("savepoint: %w", translate(err))
 	}
 	defer func() {
 		if p := recover(); p != nil {
@@ -121,8 +137,9 @@ func (db *DB) runInSavepoint(sqlTx *sql.Tx, r *writeRequest) (err error) {
 			err = fmt.Errorf("release savepoint: %w", rerr)
 		}
 	}()
-	tx := &Tx{tx: sqlTx, db: db, stmts: db.writeStmts, Now: db.now().UTC().Truncate(time.Microsecond)}
-	return r.fn(tx)
+	tx := &Tx{tx: sqlTx, db: db, stmts: db.writeStmts, Now: db.now().UTC().Truncate(time.Microsecond), ftsQueue: &fts}
+	err = r.fn(tx)
+	return fts, err
 }
 
 // stmtCache keeps prepared statements by query text, so SQLite does not
