@@ -65,6 +65,7 @@ func (web *Web) funcs() template.FuncMap {
 		"roles":  func() []northstar.Role { return northstar.Roles },
 	}
 	maps.Copy(fm, storyFuncs())
+	maps.Copy(fm, discoveryFuncs())
 	return fm
 }
 
