@@ -1,10 +1,12 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -667,10 +669,10 @@ func foldAccents(s string) string {
 	return string(out)
 }
 
-// searchTerms splits a query into lower-case words of letters and digits,
-// the only characters passed to the engines' query parsers.
+// searchTerms splits a query into words, at most ten: the only
+// characters passed to the engines' query parsers are letters and digits.
 func searchTerms(q string) []string {
-	words := strings.FieldsFunc(strings.ToLower(foldAccents(q)), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	words := wordsOf(q)
 	if len(words) > 10 {
 		words = words[:10]
 	}
@@ -695,7 +697,7 @@ func tsQuery(words []string) string {
 	parts := make([]string, len(words))
 	for i, w := range words {
 		parts[i] = w
-		if len([]rune(w)) > 1 {
+		if len([]rune(w)) >= minPrefix {
 			parts[i] += ":*"
 		}
 	}
@@ -706,15 +708,20 @@ func tsQuery(words []string) string {
 // match of a common word over a million stories takes seconds; the newest
 // matches are ranked instead, so that rare words are ranked exactly and
 // common ones among the most recent stories.
-const searchCandidates = 2000
+const searchCandidates = 300
+
+// minPrefix is the shortest word matched as a prefix; shorter words match
+// whole words only, since a one- or two-letter prefix matches so many
+// words that merging their lists takes longer than a search may.
+const minPrefix = 3
 
 // ftsQuery turns words into an FTS5 query: every word must match, as a
-// prefix when it has two characters or more.
+// prefix when it is long enough.
 func ftsQuery(words []string) string {
 	parts := make([]string, len(words))
 	for i, w := range words {
 		parts[i] = `"` + w + `"`
-		if len([]rune(w)) > 1 {
+		if len([]rune(w)) >= minPrefix {
 			parts[i] += "*"
 		}
 	}
@@ -722,50 +729,117 @@ func ftsQuery(words []string) string {
 }
 
 // SearchStories finds stories matching a full-text query in the given
-// products, best matches first.
+// products, best matches first. The engines find the candidates; ranking
+// happens here, the same on both engines (see rankSearch).
 func (tx *Tx) SearchStories(ctx context.Context, productIDs []int64, q string, limit int) ([]northstar.SearchResult, error) {
 	words := searchTerms(q)
 	if len(words) == 0 || len(productIDs) == 0 {
 		return []northstar.SearchResult{}, nil
 	}
 	in := "(" + strings.TrimSuffix(strings.Repeat("?,", len(productIDs)), ",") + ")"
+	var candidates string
 	var args []any
-	var query string
 	if tx.Engine() == SQLite {
-		// bm25 weights: the title counts most, then the template and the
-		// criteria, then the description.
-		query = `SELECT p.key, s.number, s.title, s.type, s.status, -c.score FROM (
-			SELECT f.rowid AS id, bm25(stories_fts, 10.0, 4.0, 1.0, 2.0) AS score
-			FROM stories_fts f JOIN stories s2 ON s2.id = f.rowid
-			WHERE stories_fts MATCH ? AND s2.product_id IN ` + in + ` ORDER BY f.rowid DESC LIMIT ?) c
-			JOIN stories s ON s.id = c.id JOIN products p ON p.id = s.product_id ORDER BY c.score, s.id DESC LIMIT ?`
+		candidates = `SELECT f.rowid AS id FROM stories_fts f JOIN stories s2 ON s2.id = f.rowid
+			WHERE stories_fts MATCH ? AND s2.product_id IN ` + in + ` ORDER BY f.rowid DESC LIMIT ?`
 		args = append(args, ftsQuery(words))
 	} else {
-		query = `SELECT p.key, s.number, s.title, s.type, s.status, ts_rank(s.search, to_tsquery('simple', ?)) AS score FROM (
-			SELECT id FROM stories WHERE search @@ to_tsquery('simple', ?) AND product_id IN ` + in + ` ORDER BY id DESC LIMIT ?) c
-			JOIN stories s ON s.id = c.id JOIN products p ON p.id = s.product_id ORDER BY score DESC, s.id DESC LIMIT ?`
-		args = append(args, tsQuery(words), tsQuery(words))
+		candidates = `SELECT id FROM stories WHERE search @@ to_tsquery('simple', ?) AND product_id IN ` + in + ` ORDER BY id DESC LIMIT ?`
+		args = append(args, tsQuery(words))
 	}
 	for _, id := range productIDs {
 		args = append(args, id)
 	}
-	args = append(args, searchCandidates, limit)
-	rows, err := tx.query(ctx, query, args...)
+	args = append(args, searchCandidates)
+	rows, err := tx.query(ctx, `SELECT s.id, p.key, s.number, s.title, s.type, s.status, s.persona, s.want, s.benefit, s.description
+		FROM (`+candidates+`) c JOIN stories s ON s.id = c.id JOIN products p ON p.id = s.product_id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
 	defer rows.Close()
-	out := []northstar.SearchResult{}
+	var hits []searchHit
 	for rows.Next() {
-		var r northstar.SearchResult
+		var h searchHit
 		var n int
-		if err := rows.Scan(&r.ProductKey, &n, &r.Title, &r.Type, &r.Status, &r.Score); err != nil {
+		var persona, want, benefit string
+		if err := rows.Scan(&h.id, &h.ProductKey, &n, &h.Title, &h.Type, &h.Status, &persona, &want, &benefit, &h.description); err != nil {
 			return nil, fmt.Errorf("search: %w", err)
 		}
-		r.Ref, r.Kind = northstar.FormatRef(r.ProductKey, n), "story"
-		out = append(out, r)
+		h.Ref, h.Kind, h.template = northstar.FormatRef(h.ProductKey, n), "story", persona+" "+want+" "+benefit
+		hits = append(hits, h)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	return rankSearch(hits, words, limit), nil
+}
+
+// searchHit is a candidate of a search with the text it is ranked on.
+type searchHit struct {
+	northstar.SearchResult
+	id                    int64
+	template, description string
+}
+
+// rankSearch orders search hits by a BM25-like score over the title
+// (weight 10), the user-story template (4) and the description (1): for
+// each word, matches in a field count with diminishing returns, and less
+// in long fields. Every hit matches every word, so the words' rarity
+// (BM25's IDF) would not change the order and is left out — computing it
+// is what makes the engines' own ranking slow on common words. Ties go
+// to the newest story.
+func rankSearch(hits []searchHit, words []string, limit int) []northstar.SearchResult {
+	type field struct {
+		weight float64
+		tokens [][]string
+	}
+	fields := []field{{weight: 10}, {weight: 4}, {weight: 1}}
+	avg := make([]float64, len(fields))
+	for _, h := range hits {
+		for i, text := range []string{h.Title, h.template, h.description} {
+			toks := wordsOf(text)
+			fields[i].tokens = append(fields[i].tokens, toks)
+			avg[i] += float64(len(toks))
+		}
+	}
+	for i := range avg {
+		avg[i] = max(1, avg[i]/float64(max(1, len(hits))))
+	}
+	const k1, b = 1.2, 0.75
+	for h := range hits {
+		score := 0.0
+		for i, f := range fields {
+			toks := f.tokens[h]
+			norm := k1 * (1 - b + b*float64(len(toks))/avg[i])
+			for _, w := range words {
+				tf := 0.0
+				for _, t := range toks {
+					if t == w || (len([]rune(w)) >= minPrefix && strings.HasPrefix(t, w)) {
+						tf++
+					}
+				}
+				score += f.weight * tf * (k1 + 1) / (tf + norm)
+			}
+		}
+		hits[h].Score = score
+	}
+	slices.SortFunc(hits, func(a, b searchHit) int {
+		if c := cmp.Compare(b.Score, a.Score); c != 0 {
+			return c
+		}
+		return cmp.Compare(b.id, a.id)
+	})
+	out := make([]northstar.SearchResult, 0, min(limit, len(hits)))
+	for _, h := range hits[:min(limit, len(hits))] {
+		out = append(out, h.SearchResult)
+	}
+	return out
+}
+
+// wordsOf splits text into lower-case words of letters and digits, with
+// accents removed: how queries and ranked text are both split.
+func wordsOf(text string) []string {
+	return strings.FieldsFunc(strings.ToLower(foldAccents(text)), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 }
 
 // FindUserRef returns a user by e-mail, as a reference.
