@@ -55,7 +55,7 @@ func authed(fn handlerFunc) http.Handler {
 
 // Routes lists every API route.
 func (a *API) Routes() []httpx.Route {
-	return []httpx.Route{
+	routes := []httpx.Route{
 		{Method: "GET", Pattern: "/api/v1/openapi.json", Handler: handle(a.openAPI)},
 		{Method: "POST", Pattern: "/api/v1/signup", Handler: handle(a.signUp)},
 		{Method: "POST", Pattern: "/api/v1/tokens", Handler: handle(a.createToken)},
@@ -94,6 +94,8 @@ func (a *API) Routes() []httpx.Route {
 		{Method: "DELETE", Pattern: "/api/v1/stories/{ref}/tasks/{id}", Handler: authed(a.deleteTask)},
 		{Method: "GET", Pattern: "/api/v1/search", Handler: authed(a.search)},
 	}
+	routes = append(routes, a.discoveryRoutes()...)
+	return append(routes, a.portalRoutes()...)
 }
 
 // Handler returns the API's handler, answering JSON 404 and 405 for
@@ -126,9 +128,18 @@ const (
 	MaxLimit     = 200
 )
 
+// maxCursorLen bounds a decoded cursor: the sort key of one item.
+const maxCursorLen = 200
+
 // pageParams reads ?limit= and ?cursor=. Cursors are opaque to clients;
 // inside, they hold the sort key of the last item of the previous page.
 func pageParams(r *http.Request) (limit int, after string, err error) {
+	return pageParamsUpTo(r, maxCursorLen)
+}
+
+// pageParamsUpTo is pageParams for lists whose sort key may be longer
+// than maxCursorLen bytes (a name and an id).
+func pageParamsUpTo(r *http.Request, maxCursor int) (limit int, after string, err error) {
 	limit = DefaultLimit
 	if s := r.URL.Query().Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
@@ -139,7 +150,7 @@ func pageParams(r *http.Request) (limit int, after string, err error) {
 	}
 	if c := r.URL.Query().Get("cursor"); c != "" {
 		b, err := base64.RawURLEncoding.DecodeString(c)
-		if err != nil || len(b) == 0 || len(b) > 200 || !utf8.Valid(b) || bytes.IndexByte(b, 0) >= 0 {
+		if err != nil || len(b) == 0 || len(b) > maxCursor || !utf8.Valid(b) || bytes.IndexByte(b, 0) >= 0 {
 			return 0, "", northstar.FieldError("cursor", "cursor is not one this server gave out.")
 		}
 		after = string(b)

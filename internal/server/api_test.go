@@ -746,8 +746,14 @@ func TestUnauthenticated(t *testing.T) {
 			"GET /api/v1/openapi.json": true,
 			"POST /api/v1/signup":      true,
 			"POST /api/v1/tokens":      true,
+			// The public feedback portal.
+			"GET /api/v1/portal/{key}":                      true,
+			"GET /api/v1/portal/{key}/ideas/{id}":           true,
+			"POST /api/v1/portal/{key}/ideas":               true,
+			"POST /api/v1/portal/{key}/ideas/{id}/votes":    true,
+			"POST /api/v1/portal/{key}/ideas/{id}/comments": true,
 		}
-		values := map[string]string{"key": "BOOK", "email": "viewer@example.com", "id": "1", "ref": "BOOK-1"}
+		values := map[string]string{"key": "BOOK", "email": "viewer@example.com", "id": "1", "ref": "BOOK-1", "kr": "1", "insight": "1"}
 		creds := []struct {
 			name   string
 			header []string

@@ -133,7 +133,7 @@ func testOpenAPISecurityMatchesRoutes(t *testing.T, e *env) {
 		}
 	}
 	e.anon().get(t, "/api/v1/openapi.json").want(t, http.StatusOK).decode(t, &doc)
-	values := map[string]string{"key": "BOOK", "email": "ada@example.com", "id": "1", "ref": "BOOK-1"}
+	values := map[string]string{"key": "BOOK", "email": "ada@example.com", "id": "1", "ref": "BOOK-1", "kr": "1", "insight": "1"}
 	for _, rt := range e.server.APIRoutes() {
 		op := doc.Paths[rt.Pattern][strings.ToLower(rt.Method)]
 		anonymous := op.Security != nil && slices.ContainsFunc(*op.Security, func(s map[string][]string) bool { return len(s) == 0 })
@@ -176,12 +176,54 @@ func TestGETRoutesChangeNothing(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// Discovery: a persona and a segment, a company objective and a
+		// product objective rolling up to it with a checked-in key
+		// result, a customer, an interview linked to an idea, and an open
+		// portal with an end user's idea, a vote and a comment.
+		persona := decodeAs[apiPersona](t, tm.pm.post(t, "/api/v1/products/BOOK/personas", map[string]string{"name": "Shop owner"}).want(t, http.StatusCreated))
+		segment := decodeAs[apiSegment](t, tm.pm.post(t, "/api/v1/products/BOOK/segments", map[string]string{"name": "Independents"}).want(t, http.StatusCreated))
+		company := decodeAs[apiObjective](t, tm.admin.post(t, "/api/v1/objectives", map[string]string{"title": "Grow", "start": "2026-01-01", "end": "2026-12-31"}).
+			want(t, http.StatusCreated))
+		objective := decodeAs[apiObjective](t, tm.pm.post(t, "/api/v1/products/BOOK/objectives", map[string]any{
+			"title": "Win shops", "start": "2026-01-01", "end": "2026-06-30", "parent_id": company.ID,
+			"key_results": []map[string]any{{"name": "Shops", "start": 0, "target": 10}},
+		}).want(t, http.StatusCreated))
+		kr := objective.KeyResults[0].ID
+		tm.pm.post(t, fmt.Sprintf("/api/v1/objectives/%d/key-results/%d/check-ins", objective.ID, kr), map[string]any{"value": 4}).want(t, http.StatusCreated)
+		customer := decodeAs[apiCustomer](t, tm.pm.post(t, "/api/v1/customers", map[string]string{"name": "Ana", "email": "ana@example.com", "segment": "Independent"}).
+			want(t, http.StatusCreated))
+		feedback := decodeAs[apiFeedback](t, tm.pm.post(t, "/api/v1/products/BOOK/feedback", map[string]any{
+			"source": "interview", "text": "We count stock by hand.", "customer_id": customer.ID,
+			"insights": []map[string]string{{"passage": "count stock", "new_idea": "Stock counts"}},
+		}).want(t, http.StatusCreated))
+		tm.pm.put(t, "/api/v1/products/BOOK/portal", map[string]any{"enabled": true, "intro": "Ideas welcome"}).want(t, http.StatusOK)
+		idea := e.submitIdea(t, "BOOK", "Dark mode", "reader@example.com")
+		e.anon().post(t, fmt.Sprintf("/api/v1/portal/BOOK/ideas/%d/votes", idea.ID), map[string]string{"email": "fan@example.com"}).want(t, http.StatusCreated)
+		e.anon().post(t, fmt.Sprintf("/api/v1/portal/BOOK/ideas/%d/comments", idea.ID), map[string]string{"body": "+1", "email": "fan@example.com"}).
+			want(t, http.StatusCreated)
+
 		values := map[string]string{
-			"key":    "BOOK",
-			"secret": secret,
-			"id":     strconv.FormatInt(tokens[0].ID, 10),
-			"email":  "dev@example.com",
-			"ref":    story.Ref,
+			"key":     "BOOK",
+			"secret":  secret,
+			"id":      strconv.FormatInt(tokens[0].ID, 10),
+			"email":   "dev@example.com",
+			"ref":     story.Ref,
+			"kr":      strconv.FormatInt(kr, 10),
+			"insight": strconv.FormatInt(feedback.Insights[0].ID, 10),
+			// The web pages name their ids after what they are.
+			"feedback": strconv.FormatInt(feedback.ID, 10),
+			"idea":     strconv.FormatInt(idea.ID, 10),
+		}
+		// {id} names a different item in each collection: the path
+		// segment before it says which.
+		ids := map[string]string{
+			"tokens":     strconv.FormatInt(tokens[0].ID, 10),
+			"objectives": strconv.FormatInt(objective.ID, 10),
+			"customers":  strconv.FormatInt(customer.ID, 10),
+			"feedback":   strconv.FormatInt(feedback.ID, 10),
+			"ideas":      strconv.FormatInt(idea.ID, 10),
+			"personas":   strconv.FormatInt(persona.ID, 10),
+			"segments":   strconv.FormatInt(segment.ID, 10),
 		}
 		// Query parameters some GET routes cannot do without.
 		required := map[string]string{"/api/v1/search": "q=scan"}
@@ -192,7 +234,7 @@ func TestGETRoutesChangeNothing(t *testing.T) {
 			if rt.Method != "GET" {
 				continue
 			}
-			path := fillPattern(t, rt.Pattern, values)
+			path := fillPattern(t, withIDs(rt.Pattern, ids), values)
 			if q, ok := required[rt.Pattern]; ok {
 				path += "?" + q
 			}
@@ -213,6 +255,12 @@ func TestGETRoutesChangeNothing(t *testing.T) {
 			"/products/BOOK/backlog?view=refinement&q=scan&status=new&type=story&assignee=none&label=x&unestimated=1",
 			"/products/BOOK/backlog?after=zzz",
 			"/products/BOOK/stories/"+story.Ref+"?panel=1",
+			fmt.Sprintf("/api/v1/products/BOOK/feedback?source=interview&status=triaged&customer=%d&segment=independent&linked=true&q=stock&limit=1", customer.ID),
+			"/api/v1/products/BOOK/feedback?linked=false&limit=1&cursor="+base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(feedback.ID+1, 10))),
+			"/api/v1/customers?q=ana&limit=1",
+			"/api/v1/customers?limit=1&cursor="+base64.RawURLEncoding.EncodeToString([]byte("1:A")),
+			fmt.Sprintf("/api/v1/objectives/%d", company.ID),
+			"/api/v1/portal/book",
 		)
 
 		session := e.login(t, "ada@example.com")
@@ -244,11 +292,31 @@ func TestGETRoutesChangeNothing(t *testing.T) {
 		if !strings.Contains(string(res.body), "Book inventory") {
 			t.Errorf("GET /products/BOOK does not show the product")
 		}
+		// The portal idea kept its votes and comments, the objective its
+		// version: reading counts nothing.
+		if got := decodeAs[apiPublicIdea](t, e.anon().get(t, fmt.Sprintf("/api/v1/portal/BOOK/ideas/%d", idea.ID)).want(t, http.StatusOK)); got.Votes != 2 || len(got.Comments) != 1 {
+			t.Errorf("portal idea after the walk = %+v", got)
+		}
 		// The invitation survived being looked at.
 		if invs := list[invitation](t, tm.admin, "/api/v1/invitations"); len(invs) != 1 {
 			t.Errorf("%d invitations after the walk, want 1", len(invs))
 		}
 	})
+}
+
+// withIDs fills each {id} of a pattern with the id that ids holds for the
+// collection named by the path segment before it, leaving the other
+// wildcards (and ids of other collections) to fillPattern.
+func withIDs(pattern string, ids map[string]string) string {
+	segs := strings.Split(pattern, "/")
+	for i := 1; i < len(segs); i++ {
+		if segs[i] == "{id}" {
+			if id, ok := ids[segs[i-1]]; ok {
+				segs[i] = id
+			}
+		}
+	}
+	return strings.Join(segs, "/")
 }
 
 // CSRF: browsers' cross-site posts are refused even with a valid session;

@@ -1117,13 +1117,13 @@ func TestStoryBadInput(t *testing.T) {
 		tm.po.get(t, "/api/v1/stories/"+s.Ref).want(t, http.StatusOK).decode(t, &raw)
 		for _, k := range []string{"ref", "product", "number", "type", "title", "persona", "want", "benefit", "description", "points", "status",
 			"accepted", "accepted_at", "accepted_by", "assignee", "labels", "rank", "criteria", "tasks", "created_by", "updated_by",
-			"created_at", "updated_at", "version", "sentence", "ready", "ready_problems", "criteria_met", "tasks_done"} {
+			"created_at", "updated_at", "version", "sentence", "ready", "ready_problems", "criteria_met", "tasks_done", "sprint_id", "feature"} {
 			if _, ok := raw[k]; !ok {
 				t.Errorf("story JSON lacks %q", k)
 			}
 		}
-		if len(raw) != 29 {
-			t.Errorf("story JSON has %d fields, want the 29 documented", len(raw))
+		if len(raw) != 31 {
+			t.Errorf("story JSON has %d fields, want the 31 documented", len(raw))
 		}
 	})
 }
