@@ -5,7 +5,6 @@ package api
 
 import (
 	"bytes"
-	_ "embed"
 	"encoding/base64"
 	"net/http"
 	"strconv"
@@ -16,9 +15,6 @@ import (
 	"github.com/northstar-pm/northstar/internal/app"
 	"github.com/northstar-pm/northstar/internal/httpx"
 )
-
-//go:embed openapi.json
-var openAPIDocument []byte
 
 // API holds the JSON handlers.
 type API struct {
