@@ -8,6 +8,7 @@ import (
 	"errors"
 	"log/slog"
 	"math"
+	"net/http"
 	"time"
 	"unicode/utf8"
 
@@ -22,6 +23,17 @@ type App struct {
 	hasher *passwordHasher
 	logins *rateLimiter
 	portal *rateLimiter
+	bus    *Bus
+	wake   chan struct{} // nudges the webhook worker
+	origin string        // names this app in events sent to other servers
+
+	// Mail sends e-mail notifications; nil sends none.
+	Mail *MailConfig
+	// AllowPrivateWebhooks lets webhooks call loopback and private
+	// addresses (for tests and trusted networks).
+	AllowPrivateWebhooks bool
+	// WebhookClient sends webhook deliveries; see newWebhookClient.
+	WebhookClient *http.Client
 
 	// SessionTTL is how long a browser session lasts without use.
 	SessionTTL time.Duration
@@ -40,6 +52,9 @@ func New(db *store.DB, log *slog.Logger) *App {
 		hasher:        newPasswordHasher(),
 		logins:        newLoginLimiter(),
 		portal:        newRateLimiter(portalWindow),
+		bus:           newBus(),
+		origin:        newOrigin(),
+		wake:          make(chan struct{}, 1),
 		SessionTTL:    30 * 24 * time.Hour,
 		InvitationTTL: 14 * 24 * time.Hour,
 	}

@@ -32,7 +32,7 @@ func (a *App) UpdateStrategy(ctx context.Context, key string, version int, u nor
 	key = normalizeKey(key)
 	var st *northstar.Strategy
 	err := a.db.Update(ctx, func(tx *store.Tx) error {
-		_, p, err := authorize(ctx, tx, key, northstar.ActionManageProduct)
+		user, p, err := authorize(ctx, tx, key, northstar.ActionManageProduct)
 		if err != nil {
 			return err
 		}
@@ -43,6 +43,7 @@ func (a *App) UpdateStrategy(ctx context.Context, key string, version int, u nor
 		if err != nil {
 			return err
 		}
+		before := northstar.Snapshot(cur)
 		if u.Vision != nil {
 			p.Vision = *u.Vision
 		}
@@ -58,7 +59,10 @@ func (a *App) UpdateStrategy(ctx context.Context, key string, version int, u nor
 		if err := tx.SetStrategyTexts(ctx, p.ID, cur.TargetMarket, cur.NorthStarMetric); err != nil {
 			return err
 		}
-		st, err = tx.FindStrategy(ctx, p)
+		if st, err = tx.FindStrategy(ctx, p); err != nil {
+			return err
+		}
+		_, err = a.record(ctx, tx, user, productChange(p, "strategy_updated", before, st))
 		return err
 	})
 	if err != nil {
@@ -74,7 +78,7 @@ func (a *App) SaveSegment(ctx context.Context, key string, s northstar.Segment) 
 	}
 	key = normalizeKey(key)
 	err := a.db.Update(ctx, func(tx *store.Tx) error {
-		_, p, err := authorize(ctx, tx, key, northstar.ActionManageProduct)
+		user, p, err := authorize(ctx, tx, key, northstar.ActionManageProduct)
 		if err != nil {
 			return err
 		}
@@ -91,7 +95,10 @@ func (a *App) SaveSegment(ctx context.Context, key string, s northstar.Segment) 
 		if store.IsDuplicate(err) {
 			return &northstar.Error{Code: northstar.ECONFLICT, Field: "name", Message: fmt.Sprintf("%s already has a segment named %q.", key, s.Name)}
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return a.recordPart(ctx, tx, user, p, "segment_saved", s)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("save segment: %w", err)
@@ -102,11 +109,14 @@ func (a *App) SaveSegment(ctx context.Context, key string, s northstar.Segment) 
 // DeleteSegment removes a segment.
 func (a *App) DeleteSegment(ctx context.Context, key string, id int64) error {
 	return a.db.Update(ctx, func(tx *store.Tx) error {
-		_, p, err := authorize(ctx, tx, normalizeKey(key), northstar.ActionManageProduct)
+		user, p, err := authorize(ctx, tx, normalizeKey(key), northstar.ActionManageProduct)
 		if err != nil {
 			return err
 		}
-		return tx.DeleteSegment(ctx, p.ID, id)
+		if err := tx.DeleteSegment(ctx, p.ID, id); err != nil {
+			return err
+		}
+		return a.recordPart(ctx, tx, user, p, "segment_deleted", map[string]any{"id": id})
 	})
 }
 
@@ -117,7 +127,7 @@ func (a *App) SavePersona(ctx context.Context, key string, pe northstar.Persona)
 	}
 	key = normalizeKey(key)
 	err := a.db.Update(ctx, func(tx *store.Tx) error {
-		_, p, err := authorize(ctx, tx, key, northstar.ActionManageProduct)
+		user, p, err := authorize(ctx, tx, key, northstar.ActionManageProduct)
 		if err != nil {
 			return err
 		}
@@ -134,7 +144,10 @@ func (a *App) SavePersona(ctx context.Context, key string, pe northstar.Persona)
 		if store.IsDuplicate(err) {
 			return &northstar.Error{Code: northstar.ECONFLICT, Field: "name", Message: fmt.Sprintf("%s already has a persona named %q.", key, pe.Name)}
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return a.recordPart(ctx, tx, user, p, "persona_saved", pe)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("save persona: %w", err)
@@ -145,15 +158,33 @@ func (a *App) SavePersona(ctx context.Context, key string, pe northstar.Persona)
 // DeletePersona removes a persona.
 func (a *App) DeletePersona(ctx context.Context, key string, id int64) error {
 	return a.db.Update(ctx, func(tx *store.Tx) error {
-		_, p, err := authorize(ctx, tx, normalizeKey(key), northstar.ActionManageProduct)
+		user, p, err := authorize(ctx, tx, normalizeKey(key), northstar.ActionManageProduct)
 		if err != nil {
 			return err
 		}
-		return tx.DeletePersona(ctx, p.ID, id)
+		if err := tx.DeletePersona(ctx, p.ID, id); err != nil {
+			return err
+		}
+		return a.recordPart(ctx, tx, user, p, "persona_deleted", map[string]any{"id": id})
 	})
 }
 
+// recordPart logs a change to a part of a product (a segment, a persona)
+// on the product, with the part's fields.
+func (a *App) recordPart(ctx context.Context, tx *store.Tx, user *northstar.User, p *northstar.Product, action string, part any) error {
+	c := productChange(p, action, nil, nil)
+	c.skipDiff, c.changes = true, northstar.Diff(nil, part)
+	_, err := a.record(ctx, tx, user, c)
+	return err
+}
+
 // --- Objectives and key results ---
+
+// objectiveChange describes a change to an objective for the activity
+// log; company objectives go to the organization's log.
+func objectiveChange(o *northstar.Objective, action string, before, after any) change {
+	return change{productID: o.ProductID, productKey: o.ProductKey, kind: northstar.KindObjective, itemID: o.ID, ref: fmt.Sprint(o.ID), action: action, before: before, after: after}
+}
 
 // authorizeObjective checks that the current user may read (write false)
 // or change (write true) an objective: a product's objectives follow the
@@ -303,7 +334,11 @@ func (a *App) CreateObjective(ctx context.Context, key string, in northstar.Obje
 		if err := resolveObjectiveFields(ctx, tx, o, in); err != nil {
 			return err
 		}
-		return tx.CreateObjective(ctx, o, user.ID)
+		if err := tx.CreateObjective(ctx, o, user.ID); err != nil {
+			return err
+		}
+		_, err = a.record(ctx, tx, user, objectiveChange(o, "created", nil, o))
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create objective: %w", err)
@@ -320,17 +355,23 @@ func (a *App) UpdateObjective(ctx context.Context, id int64, version int, in nor
 	}
 	var o *northstar.Objective
 	err := a.db.Update(ctx, func(tx *store.Tx) error {
-		var err error
-		if _, o, err = loadObjective(ctx, tx, id, true); err != nil {
+		user, obj, err := loadObjective(ctx, tx, id, true)
+		if err != nil {
 			return err
 		}
+		o = obj
 		if err := checkVersion(fmt.Sprintf("Objective %d", id), o.Version, version); err != nil {
 			return err
 		}
+		before := northstar.Snapshot(o)
 		if err := resolveObjectiveFields(ctx, tx, o, in); err != nil {
 			return err
 		}
-		return tx.UpdateObjective(ctx, o)
+		if err := tx.UpdateObjective(ctx, o); err != nil {
+			return err
+		}
+		_, err = a.record(ctx, tx, user, objectiveChange(o, "updated", before, o))
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("update objective %d: %w", id, err)
@@ -342,10 +383,15 @@ func (a *App) UpdateObjective(ctx context.Context, id int64, version int, in nor
 // without a parent.
 func (a *App) DeleteObjective(ctx context.Context, id int64) error {
 	return a.db.Update(ctx, func(tx *store.Tx) error {
-		if _, _, err := loadObjective(ctx, tx, id, true); err != nil {
+		user, o, err := loadObjective(ctx, tx, id, true)
+		if err != nil {
 			return err
 		}
-		return tx.DeleteObjective(ctx, id)
+		if err := tx.DeleteObjective(ctx, id); err != nil {
+			return err
+		}
+		_, err = a.record(ctx, tx, user, objectiveChange(o, "deleted", northstar.Snapshot(o), nil))
+		return err
 	})
 }
 
@@ -358,13 +404,17 @@ func (a *App) objectivePart(ctx context.Context, id int64, change func(tx *store
 		if err != nil {
 			return err
 		}
+		before := northstar.Snapshot(obj)
 		if err := change(tx, user, obj); err != nil {
 			return err
 		}
 		if err := tx.TouchObjective(ctx, id); err != nil {
 			return err
 		}
-		o, err = tx.FindObjective(ctx, id)
+		if o, err = tx.FindObjective(ctx, id); err != nil {
+			return err
+		}
+		_, err = a.record(ctx, tx, user, objectiveChange(o, "updated", before, o))
 		return err
 	})
 	if err != nil {
@@ -492,8 +542,14 @@ func (a *App) SaveCustomer(ctx context.Context, id int64, version int, in norths
 				return err
 			}
 		}
+		var before map[string]any
+		if id != 0 {
+			before = northstar.Snapshot(c)
+		}
 		c.Name, c.Email, c.Company, c.Segment, c.Value = in.Name, in.Email, in.Company, in.Segment, in.Value
+		action := "updated"
 		if id == 0 {
+			action = "created"
 			err = tx.CreateCustomer(ctx, c, user.ID)
 		} else {
 			err = tx.UpdateCustomer(ctx, c)
@@ -501,6 +557,10 @@ func (a *App) SaveCustomer(ctx context.Context, id int64, version int, in norths
 		if store.IsDuplicate(err) {
 			return &northstar.Error{Code: northstar.ECONFLICT, Field: "email", Message: fmt.Sprintf("A customer with email %s already exists.", in.Email)}
 		}
+		if err != nil {
+			return err
+		}
+		_, err = a.record(ctx, tx, user, change{kind: "customer", itemID: c.ID, ref: c.Name, action: action, before: beforeOrNil(before), after: c})
 		return err
 	})
 	if err != nil {
@@ -513,9 +573,18 @@ func (a *App) SaveCustomer(ctx context.Context, id int64, version int, in norths
 // without a customer.
 func (a *App) DeleteCustomer(ctx context.Context, id int64) error {
 	return a.db.Update(ctx, func(tx *store.Tx) error {
-		if _, err := authorizeOrg(ctx, tx, northstar.OrgManageUsers); err != nil {
+		user, err := authorizeOrg(ctx, tx, northstar.OrgManageUsers)
+		if err != nil {
 			return err
 		}
-		return tx.DeleteCustomer(ctx, id)
+		c, err := tx.FindCustomer(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := tx.DeleteCustomer(ctx, id); err != nil {
+			return err
+		}
+		_, err = a.record(ctx, tx, user, change{kind: "customer", itemID: c.ID, ref: c.Name, action: "deleted", before: northstar.Snapshot(c)})
+		return err
 	})
 }

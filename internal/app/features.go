@@ -324,6 +324,14 @@ func (a *App) CreateFeature(ctx context.Context, key string, in northstar.Featur
 		if err := saveFeatureParts(ctx, tx, p, f, in); err != nil {
 			return err
 		}
+		c := featureChange(f, "created", nil, f)
+		c.watchers = []int64{user.ID}
+		if f.Owner != nil {
+			c.assignee, c.watchers = f.Owner, append(c.watchers, f.Owner.ID)
+		}
+		if _, err := a.record(ctx, tx, user, c); err != nil {
+			return err
+		}
 		all, err := tx.FindFeatures(ctx, p.ID)
 		if err != nil {
 			return err
@@ -344,7 +352,7 @@ func (a *App) UpdateFeature(ctx context.Context, ref string, version int, in nor
 	}
 	var f *northstar.Feature
 	err := a.db.Update(ctx, func(tx *store.Tx) error {
-		_, p, feat, err := loadFeature(ctx, tx, ref, featureAction(&in))
+		user, p, feat, err := loadFeature(ctx, tx, ref, featureAction(&in))
 		if err != nil {
 			return err
 		}
@@ -352,6 +360,8 @@ func (a *App) UpdateFeature(ctx context.Context, ref string, version int, in nor
 		if err := checkVersion("Feature "+f.Ref, f.Version, version); err != nil {
 			return err
 		}
+		before := northstar.Snapshot(f)
+		oldOwner := f.Owner
 		if err := applyFeatureInput(ctx, tx, p, f, in); err != nil {
 			return err
 		}
@@ -359,6 +369,13 @@ func (a *App) UpdateFeature(ctx context.Context, ref string, version int, in nor
 			return err
 		}
 		if err := saveFeatureParts(ctx, tx, p, f, in); err != nil {
+			return err
+		}
+		c := featureChange(f, "updated", before, f)
+		if f.Owner != nil && (oldOwner == nil || oldOwner.ID != f.Owner.ID) {
+			c.assignee, c.watchers = f.Owner, []int64{f.Owner.ID}
+		}
+		if _, err := a.record(ctx, tx, user, c); err != nil {
 			return err
 		}
 		all, err := tx.FindFeatures(ctx, p.ID)
@@ -377,15 +394,33 @@ func (a *App) UpdateFeature(ctx context.Context, ref string, version int, in nor
 // feedback linked to it loses the link.
 func (a *App) DeleteFeature(ctx context.Context, ref string, version int) error {
 	return a.db.Update(ctx, func(tx *store.Tx) error {
-		_, _, f, err := loadFeature(ctx, tx, ref, northstar.ActionManageFeatures)
+		user, _, f, err := loadFeature(ctx, tx, ref, northstar.ActionManageFeatures)
 		if err != nil {
 			return err
 		}
 		if err := checkVersion("Feature "+f.Ref, f.Version, version); err != nil {
 			return err
 		}
-		return tx.DeleteFeature(ctx, f)
+		if err := tx.DeleteFeature(ctx, f); err != nil {
+			return err
+		}
+		_, err = a.record(ctx, tx, user, featureChange(f, "deleted", northstar.Snapshot(f), nil))
+		return err
 	})
+}
+
+// featureChange describes a change to a feature for the activity log.
+func featureChange(f *northstar.Feature, action string, before, after any) change {
+	return change{productID: f.ProductID, productKey: f.ProductKey, kind: northstar.KindFeature, itemID: f.ID, ref: f.Ref, action: action, before: before, after: after}
+}
+
+// beforeOrNil keeps a missing snapshot a nil interface, which Diff reads
+// as "created".
+func beforeOrNil(m map[string]any) any {
+	if m == nil {
+		return nil
+	}
+	return m
 }
 
 // --- Criteria ---
@@ -510,12 +545,15 @@ func (a *App) SaveRelease(ctx context.Context, key string, id int64, version int
 	}
 	var r *northstar.Release
 	err := a.db.Update(ctx, func(tx *store.Tx) error {
-		_, p, err := authorize(ctx, tx, normalizeKey(key), northstar.ActionManageFeatures)
+		user, p, err := authorize(ctx, tx, normalizeKey(key), northstar.ActionManageFeatures)
 		if err != nil {
 			return err
 		}
+		var before map[string]any
+		action := "updated"
 		if id == 0 {
 			r = &northstar.Release{ProductID: p.ID, ProductKey: p.Key}
+			action = "created"
 		} else {
 			if r, err = tx.FindRelease(ctx, p.ID, id); err != nil {
 				return err
@@ -523,6 +561,9 @@ func (a *App) SaveRelease(ctx context.Context, key string, id int64, version int
 			if err := checkVersion("Release "+r.Name, r.Version, version); err != nil {
 				return err
 			}
+		}
+		if id != 0 {
+			before = northstar.Snapshot(r)
 		}
 		wasReleased := r.Status == northstar.ReleaseReleased
 		r.Name, r.Goal, r.Target, r.Status, r.MVP = in.Name, in.Goal, in.Target, in.Status, in.MVP
@@ -550,8 +591,13 @@ func (a *App) SaveRelease(ctx context.Context, key string, id int64, version int
 			if _, err := tx.ReleaseFeatures(ctx, r.ID); err != nil {
 				return err
 			}
+			action = "released"
 		}
-		r, err = tx.FindRelease(ctx, p.ID, r.ID)
+		if r, err = tx.FindRelease(ctx, p.ID, r.ID); err != nil {
+			return err
+		}
+		_, err = a.record(ctx, tx, user, change{productID: p.ID, productKey: p.Key, kind: northstar.KindRelease, itemID: r.ID, ref: r.Name,
+			action: action, before: beforeOrNil(before), after: r})
 		return err
 	})
 	if err != nil {

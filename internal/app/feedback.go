@@ -23,6 +23,12 @@ func loadFeedback(ctx context.Context, tx *store.Tx, key string, id int64, actio
 	return user, p, f, nil
 }
 
+// feedbackChange describes a change to feedback for the activity log.
+func feedbackChange(f *northstar.Feedback, action string, before, after any) change {
+	return change{productID: f.ProductID, productKey: f.ProductKey, kind: northstar.KindFeedback, itemID: f.ID,
+		ref: fmt.Sprintf("%s/%d", f.ProductKey, f.ID), action: action, before: before, after: after}
+}
+
 // resolveCustomer finds the customer feedback is from.
 func resolveCustomer(ctx context.Context, tx *store.Tx, id *int64) (*northstar.Customer, error) {
 	if id == nil || *id == 0 {
@@ -100,7 +106,10 @@ func (a *App) AddFeedback(ctx context.Context, key string, in northstar.Feedback
 			}
 			f.Links = append(f.Links, insight)
 		}
-		return nil
+		c := feedbackChange(f, "created", nil, f)
+		c.watchers = []int64{user.ID}
+		_, err = a.record(ctx, tx, user, c)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("add feedback to %s: %w", key, err)
@@ -153,6 +162,7 @@ func (a *App) UpdateFeedback(ctx context.Context, key string, id int64, version 
 		if err := checkVersion(fmt.Sprintf("Feedback %d", id), f.Version, version); err != nil {
 			return err
 		}
+		before := northstar.Snapshot(f)
 		if c.Title != nil {
 			f.Title = *c.Title
 		}
@@ -169,7 +179,11 @@ func (a *App) UpdateFeedback(ctx context.Context, key string, id int64, version 
 				return err
 			}
 		}
-		return tx.UpdateFeedback(ctx, f)
+		if err := tx.UpdateFeedback(ctx, f); err != nil {
+			return err
+		}
+		_, err = a.record(ctx, tx, user, feedbackChange(f, "updated", before, f))
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("update feedback %d: %w", id, err)
@@ -197,9 +211,15 @@ func (a *App) LinkInsight(ctx context.Context, key string, feedbackID int64, in 
 		f.Links = append(f.Links, insight)
 		if f.Status == northstar.FeedbackNew {
 			f.Status = northstar.FeedbackTriaged
-			return tx.UpdateFeedback(ctx, f)
+			if err := tx.UpdateFeedback(ctx, f); err != nil {
+				return err
+			}
 		}
-		return nil
+		c := feedbackChange(f, "linked", nil, nil)
+		c.skipDiff = true
+		c.changes = []northstar.FieldChange{{Field: "insight", New: map[string]any{"feature": insight.FeatureRef, "importance": insight.Importance, "passage": insight.Passage}}}
+		_, err = a.record(ctx, tx, user, c)
+		return err
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("link feedback %d: %w", feedbackID, err)
@@ -266,10 +286,17 @@ func createIdea(ctx context.Context, tx *store.Tx, user *northstar.User, p *nort
 // UnlinkInsight removes an insight from feedback.
 func (a *App) UnlinkInsight(ctx context.Context, key string, feedbackID, insightID int64) error {
 	return a.db.Update(ctx, func(tx *store.Tx) error {
-		if _, _, _, err := loadFeedback(ctx, tx, key, feedbackID, northstar.ActionTriageFeedback); err != nil {
+		user, _, f, err := loadFeedback(ctx, tx, key, feedbackID, northstar.ActionTriageFeedback)
+		if err != nil {
 			return err
 		}
-		return tx.DeleteInsight(ctx, feedbackID, insightID)
+		if err := tx.DeleteInsight(ctx, feedbackID, insightID); err != nil {
+			return err
+		}
+		c := feedbackChange(f, "unlinked", nil, nil)
+		c.skipDiff, c.changes = true, []northstar.FieldChange{{Field: "insight", Old: insightID}}
+		_, err = a.record(ctx, tx, user, c)
+		return err
 	})
 }
 

@@ -31,12 +31,21 @@ func (a *App) CreateProduct(ctx context.Context, in northstar.NewProduct) (*nort
 			return err
 		}
 		p.Role = northstar.RoleProductManager
-		return tx.SetMember(ctx, p.ID, user.ID, northstar.RoleProductManager)
+		if err := tx.SetMember(ctx, p.ID, user.ID, northstar.RoleProductManager); err != nil {
+			return err
+		}
+		_, err = a.record(ctx, tx, user, productChange(p, "created", nil, p))
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create product %s: %w", in.Key, err)
 	}
 	return p, nil
+}
+
+// productChange describes a change to a product for the activity log.
+func productChange(p *northstar.Product, action string, before, after any) change {
+	return change{productID: p.ID, productKey: p.Key, kind: northstar.KindProduct, itemID: p.ID, ref: p.Key, action: action, before: before, after: after}
 }
 
 // normalizeKey upper-cases a product key from a URL, so /products/book works.
@@ -81,15 +90,21 @@ func (a *App) UpdateProduct(ctx context.Context, key string, version int, u nort
 		if u.Name == nil && u.Description == nil && u.Vision == nil {
 			action = northstar.ActionChangeStage // only archiving: allowed while retired
 		}
-		var err error
-		if _, p, err = authorize(ctx, tx, key, action); err != nil {
+		user, prod, err := authorize(ctx, tx, key, action)
+		if err != nil {
 			return err
 		}
+		p = prod
 		if err := checkVersion("Product "+key, p.Version, version); err != nil {
 			return err
 		}
+		before := northstar.Snapshot(p)
 		u.Apply(p)
-		return tx.UpdateProduct(ctx, p)
+		if err := tx.UpdateProduct(ctx, p); err != nil {
+			return err
+		}
+		_, err = a.record(ctx, tx, user, productChange(p, "updated", before, p))
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("update product %s: %w", key, err)
@@ -128,7 +143,18 @@ func (a *App) ChangeStage(ctx context.Context, key string, to northstar.Stage, n
 		if err := tx.UpdateProduct(ctx, p); err != nil {
 			return err
 		}
-		return tx.AddStageChange(ctx, p.ID, change)
+		if err := tx.AddStageChange(ctx, p.ID, change); err != nil {
+			return err
+		}
+		// Everyone in the product hears of its stage changes.
+		c := productChange(p, "stage_changed", nil, nil)
+		c.skipDiff, c.members = true, true
+		c.changes = []northstar.FieldChange{{Field: "stage", Old: change.From, New: change.To}}
+		if note != "" {
+			c.changes = append(c.changes, northstar.FieldChange{Field: "note", New: note})
+		}
+		_, err = a.record(ctx, tx, user, c)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("change stage of %s: %w", key, err)
@@ -174,7 +200,7 @@ func (a *App) SetMember(ctx context.Context, key, email string, role northstar.R
 	}
 	var m *northstar.Member
 	err := a.db.Update(ctx, func(tx *store.Tx) error {
-		_, p, err := authorize(ctx, tx, key, northstar.ActionManageProduct)
+		user, p, err := authorize(ctx, tx, key, northstar.ActionManageProduct)
 		if err != nil {
 			return err
 		}
@@ -198,7 +224,10 @@ func (a *App) SetMember(ctx context.Context, key, email string, role northstar.R
 			return err
 		}
 		m = &northstar.Member{UserID: u.ID, Email: u.Email, Name: u.Name, Role: role, CreatedAt: tx.Now}
-		return nil
+		c := productChange(p, "member_set", nil, nil)
+		c.skipDiff, c.changes = true, []northstar.FieldChange{{Field: "member", New: u.Email}, {Field: "role", Old: old, New: role}}
+		_, err = a.record(ctx, tx, user, c)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("set member %s of %s: %w", email, key, err)
@@ -211,7 +240,7 @@ func (a *App) RemoveMember(ctx context.Context, key, email string) error {
 	key = normalizeKey(key)
 	email = strings.ToLower(strings.TrimSpace(email))
 	err := a.db.Update(ctx, func(tx *store.Tx) error {
-		_, p, err := authorize(ctx, tx, key, northstar.ActionManageProduct)
+		user, p, err := authorize(ctx, tx, key, northstar.ActionManageProduct)
 		if err != nil {
 			return err
 		}
@@ -231,7 +260,12 @@ func (a *App) RemoveMember(ctx context.Context, key, email string) error {
 				return err
 			}
 		}
-		_, err = tx.DeleteMember(ctx, p.ID, u.ID)
+		if _, err = tx.DeleteMember(ctx, p.ID, u.ID); err != nil {
+			return err
+		}
+		c := productChange(p, "member_removed", nil, nil)
+		c.skipDiff, c.changes = true, []northstar.FieldChange{{Field: "member", Old: u.Email}, {Field: "role", Old: role}}
+		_, err = a.record(ctx, tx, user, c)
 		return err
 	})
 	if err != nil {

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -74,7 +75,8 @@ func authorizeSprint(ctx context.Context, tx *store.Tx, sprintID int64, action n
 	return acc, s, err
 }
 
-// Teams lists the teams; product keys the user may not read are left out.
+// Teams lists the teams the user may see (as Team decides); product keys
+// the user may not read are left out.
 func (a *App) Teams(ctx context.Context) ([]*northstar.Team, error) {
 	user, err := currentUser(ctx)
 	if err != nil {
@@ -85,7 +87,15 @@ func (a *App) Teams(ctx context.Context) ([]*northstar.Team, error) {
 		if out, err = tx.FindTeams(ctx); err != nil {
 			return err
 		}
-		return hideUnreadableProducts(ctx, tx, user, out...)
+		if err := hideUnreadableProducts(ctx, tx, user, out...); err != nil {
+			return err
+		}
+		// Someone who can read none of a team's products and is not in
+		// it does not learn that it exists.
+		out = slices.DeleteFunc(out, func(t *northstar.Team) bool {
+			return !user.Admin && len(t.Products) == 0 && !slices.ContainsFunc(t.Members, func(m *northstar.TeamMember) bool { return m.ID == user.ID })
+		})
+		return nil
 	})
 	return out, err
 }
@@ -384,7 +394,11 @@ func (a *App) CreateSprint(ctx context.Context, teamID int64, in northstar.Sprin
 		if in.Retro != nil {
 			s.Retro = *in.Retro
 		}
-		return tx.CreateSprint(ctx, s)
+		if err := tx.CreateSprint(ctx, s); err != nil {
+			return err
+		}
+		_, err = a.record(ctx, tx, acc.user, sprintChange(acc, s, "created", nil, s))
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create sprint: %w", err)
@@ -425,21 +439,27 @@ func (a *App) UpdateSprint(ctx context.Context, id int64, version int, in norths
 	}
 	var s *northstar.Sprint
 	err := a.db.Update(ctx, func(tx *store.Tx) error {
-		var err error
-		if _, s, err = authorizeSprint(ctx, tx, id, northstar.ActionEditStories); err != nil {
+		acc, sprint, err := authorizeSprint(ctx, tx, id, northstar.ActionEditStories)
+		if err != nil {
 			return err
 		}
+		s = sprint
 		if err := checkVersion("Sprint "+s.Name, s.Version, version); err != nil {
 			return err
 		}
 		if s.Status == northstar.SprintClosed && (!in.Start.Equal(s.Start.Time) || !in.End.Equal(s.End.Time)) {
 			return &northstar.Error{Code: northstar.EUNPROCESSABLE, Field: "start", Message: "A closed sprint's dates are history; they cannot change."}
 		}
+		before := northstar.Snapshot(s)
 		s.Name, s.Goal, s.Start, s.End = in.Name, in.Goal, in.Start, in.End
 		if in.Retro != nil {
 			s.Retro = *in.Retro
 		}
-		return tx.UpdateSprint(ctx, s)
+		if err := tx.UpdateSprint(ctx, s); err != nil {
+			return err
+		}
+		_, err = a.record(ctx, tx, acc.user, sprintChange(acc, s, "updated", before, s))
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("update sprint %d: %w", id, err)
@@ -569,10 +589,18 @@ func (a *App) AddToSprint(ctx context.Context, id int64, refs []string) (*norths
 		if s.Status == northstar.SprintClosed {
 			return northstar.Errorf(northstar.EUNPROCESSABLE, "%s is closed.", capitalizeFirst(s.String()))
 		}
+		var added []string
 		for i, ref := range refs {
-			if _, err := addToSprint(ctx, tx, acc, s, ref); err != nil {
+			st, err := addToSprint(ctx, tx, acc, s, ref)
+			if err != nil {
 				return withField(err, fmt.Sprintf("refs[%d]", i))
 			}
+			added = append(added, st.Ref)
+		}
+		ch := sprintChange(acc, s, "stories_added", nil, nil)
+		ch.skipDiff, ch.changes = true, []northstar.FieldChange{{Field: "stories", New: added}}
+		if _, err := a.record(ctx, tx, acc.user, ch); err != nil {
+			return err
 		}
 		p, err = planning(ctx, tx, acc, s)
 		return err
@@ -602,6 +630,11 @@ func (a *App) RemoveFromSprint(ctx context.Context, id int64, ref string) (*nort
 			return northstar.Errorf(northstar.ENOTFOUND, "%s is not in %s.", st.Ref, s)
 		}
 		if err := tx.SetStorySprint(ctx, st, nil, nil, ""); err != nil {
+			return err
+		}
+		ch := sprintChange(acc, s, "story_removed", nil, nil)
+		ch.skipDiff, ch.changes = true, []northstar.FieldChange{{Field: "stories", Old: []string{st.Ref}}}
+		if _, err := a.record(ctx, tx, acc.user, ch); err != nil {
 			return err
 		}
 		p, err = planning(ctx, tx, acc, s)
@@ -664,6 +697,13 @@ func (a *App) FillToCapacity(ctx context.Context, id int64, key string, points i
 			total += *c.Points
 			added = append(added, c.Ref)
 		}
+		if len(added) > 0 {
+			ch := sprintChange(acc, s, "stories_added", nil, nil)
+			ch.skipDiff, ch.changes = true, []northstar.FieldChange{{Field: "stories", New: added}}
+			if _, err := a.record(ctx, tx, acc.user, ch); err != nil {
+				return err
+			}
+		}
 		p, err = planning(ctx, tx, acc, s)
 		return err
 	})
@@ -678,10 +718,11 @@ func (a *App) FillToCapacity(ctx context.Context, id int64, key string, points i
 func (a *App) StartSprint(ctx context.Context, id int64) (*northstar.Sprint, error) {
 	var s *northstar.Sprint
 	err := a.db.Update(ctx, func(tx *store.Tx) error {
-		var err error
-		if _, s, err = authorizeSprint(ctx, tx, id, northstar.ActionEditStories); err != nil {
+		acc, sprint, err := authorizeSprint(ctx, tx, id, northstar.ActionEditStories)
+		if err != nil {
 			return err
 		}
+		s = sprint
 		if s.Status != northstar.SprintPlanned {
 			return northstar.Errorf(northstar.EUNPROCESSABLE, "%s is %s; only a planned sprint can start.", capitalizeFirst(s.String()), s.Status)
 		}
@@ -706,8 +747,13 @@ func (a *App) StartSprint(ctx context.Context, id int64) (*northstar.Sprint, err
 			}
 		}
 		now := tx.Now
+		before := northstar.Snapshot(s)
 		s.Status, s.StartedAt = northstar.SprintActive, &now
-		return tx.UpdateSprint(ctx, s)
+		if err := tx.UpdateSprint(ctx, s); err != nil {
+			return err
+		}
+		_, err = a.record(ctx, tx, acc.user, sprintChange(acc, s, "started", before, s))
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start sprint %d: %w", id, err)
@@ -737,6 +783,7 @@ func (a *App) CloseSprint(ctx context.Context, id int64, c northstar.CloseSprint
 			return err
 		}
 		s = sprint
+		before := northstar.Snapshot(s)
 		if s.Status != northstar.SprintActive {
 			return northstar.Errorf(northstar.EUNPROCESSABLE, "%s is %s; only the active sprint can close.", capitalizeFirst(s.String()), s.Status)
 		}
@@ -783,12 +830,33 @@ func (a *App) CloseSprint(ctx context.Context, id int64, c northstar.CloseSprint
 		}
 		now := tx.Now
 		s.Status, s.ClosedAt = northstar.SprintClosed, &now
-		return tx.UpdateSprint(ctx, s)
+		if err := tx.UpdateSprint(ctx, s); err != nil {
+			return err
+		}
+		ch := sprintChange(acc, s, "closed", before, s)
+		if len(unfinished) > 0 {
+			ch.changes = append(northstar.Diff(before, s), northstar.FieldChange{Field: "carried_over", New: map[string]any{"to": c.Carry, "stories": carried}})
+		}
+		_, err = a.record(ctx, tx, acc.user, ch)
+		return err
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("close sprint %d: %w", id, err)
 	}
 	return s, carried, nil
+}
+
+// sprintChange describes a change to a sprint for the activity log; it
+// belongs to the first of the team's products the user can read.
+func sprintChange(acc *teamAccess, s *northstar.Sprint, action string, before, after any) change {
+	c := change{kind: northstar.KindSprint, itemID: s.ID, ref: fmt.Sprint(s.ID), action: action, before: before, after: after}
+	for _, k := range acc.team.Products {
+		if p, ok := acc.readable[k]; ok {
+			c.productID, c.productKey = p.ID, p.Key
+			break
+		}
+	}
+	return c
 }
 
 // carryOver moves a closing sprint's unfinished stories on.
@@ -890,8 +958,20 @@ func (a *App) Board(ctx context.Context, teamID int64) (*northstar.Board, error)
 		if len(active) == 0 {
 			return northstar.Errorf(northstar.ENOTFOUND, "Team %s has no active sprint.", acc.team.Name)
 		}
-		b, err = board(ctx, tx, acc, active[0])
-		return err
+		if b, err = board(ctx, tx, acc, active[0]); err != nil {
+			return err
+		}
+		// Like Team, the board's team shows only products the user reads.
+		if !acc.user.Admin {
+			keys := []string{}
+			for _, k := range acc.team.Products {
+				if _, ok := acc.readable[k]; ok {
+					keys = append(keys, k)
+				}
+			}
+			acc.team.Products = keys
+		}
+		return nil
 	})
 	return b, err
 }

@@ -87,10 +87,13 @@ func (a *App) CreateStory(ctx context.Context, key string, in northstar.NewStory
 	}
 	key = normalizeKey(key)
 	var s *northstar.Story
+	var user *northstar.User
+	var p *northstar.Product
 	// Authorize and resolve people and features in a read transaction, so
 	// that the one writer only numbers, ranks and inserts.
 	err := a.db.View(ctx, func(tx *store.Tx) error {
-		user, p, err := authorize(ctx, tx, key, northstar.ActionEditStories)
+		var err error
+		user, p, err = authorize(ctx, tx, key, northstar.ActionEditStories)
 		if err != nil {
 			return err
 		}
@@ -141,7 +144,16 @@ func (a *App) CreateStory(ctx context.Context, key string, in northstar.NewStory
 		if err != nil {
 			return err
 		}
-		return tx.CreateStory(ctx, s)
+		if err := tx.CreateStory(ctx, s); err != nil {
+			return err
+		}
+		c := storyChange(p, s, "created", nil, s)
+		c.watchers = []int64{user.ID}
+		if s.Assignee != nil {
+			c.assignee, c.watchers = s.Assignee, append(c.watchers, s.Assignee.ID)
+		}
+		_, err = a.record(ctx, tx, user, c)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create story in %s: %w", key, err)
@@ -222,7 +234,7 @@ func (a *App) UpdateStory(ctx context.Context, ref string, version int, u norths
 			return err
 		})
 		if err == nil {
-			err = a.db.Update(ctx, func(tx *store.Tx) error { return writeStoryUpdate(ctx, tx, s, w) })
+			err = a.db.Update(ctx, func(tx *store.Tx) error { return a.writeStoryUpdate(ctx, tx, s, w) })
 		}
 		if err == nil {
 			return s, nil
@@ -241,6 +253,12 @@ func (a *App) UpdateStory(ctx context.Context, ref string, version int, u norths
 type storyWrite struct {
 	labels  *[]string
 	reindex bool
+	// For the activity log: the story as it was, who changes it, where,
+	// and whether it got a new assignee to tell.
+	before   map[string]any
+	user     *northstar.User
+	product  *northstar.Product
+	assigned bool
 }
 
 // applyStoryUpdate changes a story inside one transaction.
@@ -249,13 +267,18 @@ func (a *App) applyStoryUpdate(ctx context.Context, tx *store.Tx, user *northsta
 	if err != nil {
 		return err
 	}
-	return writeStoryUpdate(ctx, tx, s, w)
+	return a.writeStoryUpdate(ctx, tx, s, w)
 }
 
 // prepareStoryUpdate applies an update to a loaded story, resolving people
 // and features and checking the rules; it only reads.
 func prepareStoryUpdate(ctx context.Context, tx *store.Tx, user *northstar.User, p *northstar.Product, s *northstar.Story, u northstar.StoryUpdate) (storyWrite, error) {
-	w := storyWrite{labels: u.Labels, reindex: u.Title != nil || u.Persona != nil || u.Want != nil || u.Benefit != nil || u.Description != nil}
+	w := storyWrite{labels: u.Labels, reindex: u.Title != nil || u.Persona != nil || u.Want != nil || u.Benefit != nil || u.Description != nil,
+		before: northstar.Snapshot(s), user: user, product: p}
+	oldAssignee := int64(0)
+	if s.Assignee != nil {
+		oldAssignee = s.Assignee.ID
+	}
 	set := func(dst *string, v *string) {
 		if v != nil {
 			*dst = *v
@@ -321,11 +344,12 @@ func prepareStoryUpdate(ctx context.Context, tx *store.Tx, user *northstar.User,
 		}
 	}
 	s.UpdatedBy = userRefOf(user)
+	w.assigned = s.Assignee != nil && s.Assignee.ID != oldAssignee
 	return w, nil
 }
 
-// writeStoryUpdate writes a prepared story update.
-func writeStoryUpdate(ctx context.Context, tx *store.Tx, s *northstar.Story, w storyWrite) error {
+// writeStoryUpdate writes a prepared story update and records it.
+func (a *App) writeStoryUpdate(ctx context.Context, tx *store.Tx, s *northstar.Story, w storyWrite) error {
 	if err := tx.UpdateStory(ctx, s); err != nil {
 		return err
 	}
@@ -335,9 +359,21 @@ func writeStoryUpdate(ctx context.Context, tx *store.Tx, s *northstar.Story, w s
 		}
 	}
 	if w.reindex {
-		return tx.IndexStory(ctx, s)
+		if err := tx.IndexStory(ctx, s); err != nil {
+			return err
+		}
 	}
-	return nil
+	c := storyChange(w.product, s, "updated", w.before, s)
+	if w.assigned {
+		c.assignee, c.watchers = s.Assignee, []int64{s.Assignee.ID}
+	}
+	_, err := a.record(ctx, tx, w.user, c)
+	return err
+}
+
+// storyChange describes a change to a story for the activity log.
+func storyChange(p *northstar.Product, s *northstar.Story, action string, before, after any) change {
+	return change{productID: s.ProductID, productKey: s.ProductKey, kind: northstar.KindStory, itemID: s.ID, ref: s.Ref, action: action, before: before, after: after}
 }
 
 func unaccept(s *northstar.Story) {
@@ -347,14 +383,18 @@ func unaccept(s *northstar.Story) {
 // DeleteStory removes a story if it is still at version (0 skips the check).
 func (a *App) DeleteStory(ctx context.Context, ref string, version int) error {
 	err := a.db.Update(ctx, func(tx *store.Tx) error {
-		_, _, s, err := loadStory(ctx, tx, ref, northstar.ActionEditStories)
+		user, p, s, err := loadStory(ctx, tx, ref, northstar.ActionEditStories)
 		if err != nil {
 			return err
 		}
 		if err := checkVersion("Story "+s.Ref, s.Version, version); err != nil {
 			return err
 		}
-		return tx.DeleteStory(ctx, s)
+		if err := tx.DeleteStory(ctx, s); err != nil {
+			return err
+		}
+		_, err = a.record(ctx, tx, user, storyChange(p, s, "deleted", northstar.Snapshot(s), nil))
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("delete story %s: %w", ref, err)
@@ -372,13 +412,17 @@ func (a *App) MoveStory(ctx context.Context, ref string, m northstar.Move) (*nor
 	// Authorize and find both stories in a read transaction; the one
 	// writer then only reads two ranks and writes one.
 	var s *northstar.Story
+	var user *northstar.User
+	var p *northstar.Product
 	var targetID int64
 	field := "before"
 	if m.After != "" {
 		field = "after"
 	}
 	err := a.db.View(ctx, func(tx *store.Tx) error {
-		_, p, story, err := loadStory(ctx, tx, ref, northstar.ActionEditStories)
+		var story *northstar.Story
+		var err error
+		user, p, story, err = loadStory(ctx, tx, ref, northstar.ActionEditStories)
 		if err != nil {
 			return err
 		}
@@ -407,7 +451,19 @@ func (a *App) MoveStory(ctx context.Context, ref string, m northstar.Move) (*nor
 				return err
 			}
 			s.Rank = rank
-			return tx.SetStoryRank(ctx, s.ID, rank)
+			if err := tx.SetStoryRank(ctx, s.ID, rank); err != nil {
+				return err
+			}
+			// A move is logged and announced, but nobody is notified of
+			// every reordering.
+			where := m.Position
+			if where == "" {
+				where = field + " " + strings.ToUpper(m.Before+m.After)
+			}
+			c := storyChange(p, s, "moved", nil, nil)
+			c.skipDiff, c.quiet, c.changes = true, true, []northstar.FieldChange{{Field: "position", New: where}}
+			_, err = a.record(ctx, tx, user, c)
+			return err
 		})
 		if !store.IsDuplicate(err) {
 			break
@@ -519,7 +575,7 @@ func (a *App) rebalance(ctx context.Context, productID int64, rank string) error
 func (a *App) storyPart(ctx context.Context, ref string, version int, action northstar.Action, change func(tx *store.Tx, s *northstar.Story) error) (*northstar.Story, error) {
 	var s *northstar.Story
 	err := a.db.Update(ctx, func(tx *store.Tx) error {
-		user, _, story, err := loadStory(ctx, tx, ref, action)
+		user, p, story, err := loadStory(ctx, tx, ref, action)
 		if err != nil {
 			return err
 		}
@@ -527,6 +583,7 @@ func (a *App) storyPart(ctx context.Context, ref string, version int, action nor
 		if err := checkVersion("Story "+s.Ref, s.Version, version); err != nil {
 			return err
 		}
+		before := northstar.Snapshot(s)
 		if err := change(tx, s); err != nil {
 			return err
 		}
@@ -537,7 +594,11 @@ func (a *App) storyPart(ctx context.Context, ref string, version int, action nor
 		if err := tx.UpdateStory(ctx, s); err != nil {
 			return err
 		}
-		return tx.IndexStory(ctx, s)
+		if err := tx.IndexStory(ctx, s); err != nil {
+			return err
+		}
+		_, err = a.record(ctx, tx, user, storyChange(p, s, "updated", before, s))
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("change story %s: %w", ref, err)

@@ -254,6 +254,9 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, stmts *stmtCache, readOnly 
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", translate(err))
 	}
+	for _, fn := range tx.afterCommit {
+		fn()
+	}
 	return nil
 }
 
@@ -268,7 +271,13 @@ type Tx struct {
 	// ftsQueue, inside a group commit, collects full-text index changes
 	// to run once the group's writes are done (see ftsOp).
 	ftsQueue *[]ftsOp
+	// afterCommit holds what to do once the transaction has committed.
+	afterCommit []func()
 }
+
+// AfterCommit runs fn after the transaction commits, and never if it does
+// not: announcing a change must not run ahead of the change itself.
+func (tx *Tx) AfterCommit(fn func()) { tx.afterCommit = append(tx.afterCommit, fn) }
 
 // Engine reports the engine the transaction runs on.
 func (tx *Tx) Engine() Engine { return tx.db.engine }

@@ -229,3 +229,24 @@ func TestWriteAfterCancelledContext(t *testing.T) {
 		mustUser(t, db, "after@example.com")
 	})
 }
+
+func TestActivityIsAppendOnly(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		err := db.Update(ctx, func(tx *store.Tx) error {
+			return tx.AddActivity(ctx, &northstar.Activity{ItemKind: "story", ItemID: 1, ItemRef: "BOOK-1", Action: "created"})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range []string{"UPDATE activity SET actor = 'forged'", "DELETE FROM activity"} {
+			err := db.Update(ctx, func(tx *store.Tx) error {
+				_, err := tx.ExecForTest(ctx, q)
+				return err
+			})
+			if err == nil {
+				t.Errorf("%s succeeded; the log must be append-only", q)
+			}
+		}
+	})
+}

@@ -17,9 +17,10 @@ var ErrClosed = errors.New("database is closed")
 
 // writeRequest is one read-write transaction waiting for the writer.
 type writeRequest struct {
-	ctx  context.Context
-	fn   func(tx *Tx) error
-	done chan error
+	ctx         context.Context
+	fn          func(tx *Tx) error
+	done        chan error
+	afterCommit []func()
 }
 
 // submitWrite hands fn to the writer goroutine and waits for the outcome.
@@ -32,7 +33,13 @@ func (db *DB) submitWrite(ctx context.Context, fn func(tx *Tx) error) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	return <-req.done
+	err := <-req.done
+	if err == nil {
+		for _, fn := range req.afterCommit {
+			fn()
+		}
+	}
+	return err
 }
 
 // groupCommit is SQLite's one writer. It takes the waiting writes, runs
@@ -139,6 +146,7 @@ func (db *DB) runInSavepoint(sqlTx *sql.Tx, r *writeRequest) (fts []ftsOp, err e
 	}()
 	tx := &Tx{tx: sqlTx, db: db, stmts: db.writeStmts, Now: db.now().UTC().Truncate(time.Microsecond), ftsQueue: &fts}
 	err = r.fn(tx)
+	r.afterCommit = tx.afterCommit
 	return fts, err
 }
 

@@ -1,0 +1,353 @@
+package app
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/northstar-pm/northstar"
+	"github.com/northstar-pm/northstar/internal/store"
+	"github.com/northstar-pm/northstar/internal/store/storetest"
+)
+
+func TestCommentsMentionsAndNotifications(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		po, dev := f.role(northstar.RoleProductOwner), f.role(northstar.RoleDeveloper)
+		sub := f.app.Events().Subscribe(nil)
+		defer f.app.Events().Unsubscribe(sub)
+		s := f.story(t, "Scan a barcode")
+
+		c, err := f.app.AddComment(dev, northstar.KindStory, s.Ref, "Should it beep? @product_owner and @viewer@example.com please look. <script>alert(1)</script>")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Author.Email != "developer@example.com" || c.Edited() {
+			t.Errorf("comment = %+v", c)
+		}
+		// Mentioned people are told; the PO also created the story (watching).
+		ns, unread, err := f.app.Notifications(po, false, 0, 10)
+		if err != nil || unread != 1 || len(ns) != 1 || ns[0].Reason != northstar.ReasonMention || ns[0].Activity.ItemRef != s.Ref {
+			t.Errorf("PO notifications: %d unread, %+v %v", unread, ns, err)
+		}
+		if _, n, _ := f.app.Notifications(f.role(northstar.RoleViewer), false, 0, 10); n != 1 {
+			t.Errorf("viewer mentioned by full address got %d notifications", n)
+		}
+		if _, n, _ := f.app.Notifications(dev, false, 0, 10); n != 0 {
+			t.Errorf("the author was notified of their own comment (%d)", n)
+		}
+		// The commenter now watches the story: the next change tells them.
+		title := "Scan any barcode"
+		if _, err := f.app.UpdateStory(po, s.Ref, 0, northstar.StoryUpdate{Title: &title}); err != nil {
+			t.Fatal(err)
+		}
+		ns, _, _ = f.app.Notifications(dev, false, 0, 10)
+		if len(ns) != 1 || ns[0].Reason != northstar.ReasonWatching || ns[0].Activity.Changes[0].Field != "title" {
+			t.Errorf("developer watching: %+v", ns)
+		}
+		if n, err := f.app.MarkRead(dev, nil); err != nil || n != 1 {
+			t.Errorf("mark read: %d %v", n, err)
+		}
+		if n, _ := f.app.UnreadCount(dev); n != 0 {
+			t.Errorf("%d unread after marking all read", n)
+		}
+		// Unwatching stops it.
+		if err := f.app.Watch(dev, northstar.KindStory, s.Ref, false); err != nil {
+			t.Fatal(err)
+		}
+		title = "Scan every barcode"
+		f.app.UpdateStory(po, s.Ref, 0, northstar.StoryUpdate{Title: &title})
+		if n, _ := f.app.UnreadCount(dev); n != 0 {
+			t.Errorf("unwatched story still notifies (%d)", n)
+		}
+		// Bad input writes nothing.
+		if _, err := f.app.AddComment(dev, northstar.KindStory, s.Ref, "Hi @nobody"); northstar.ErrorField(err) != "body" {
+			t.Errorf("mention of an unknown user: %v", err)
+		}
+		if _, err := f.app.AddComment(dev, northstar.KindStory, s.Ref, strings.Repeat("x", northstar.MaxCommentLen+1)); northstar.ErrorField(err) != "body" {
+			t.Errorf("over-long comment: %v", err)
+		}
+		if _, err := f.app.AddComment(f.role(northstar.RoleViewer), northstar.KindStory, s.Ref, "hi"); northstar.ErrorCode(err) != northstar.EFORBIDDEN {
+			t.Errorf("viewer comments: %v", err)
+		}
+		if _, err := f.app.AddComment(f.as(f.other), northstar.KindStory, s.Ref, "hi"); northstar.ErrorCode(err) != northstar.ENOTFOUND {
+			t.Errorf("outsider comments: %v", err)
+		}
+		cs, _ := f.app.Comments(po, northstar.KindStory, s.Ref, 0, 50)
+		if len(cs) != 1 {
+			t.Errorf("%d comments, want 1", len(cs))
+		}
+		// Edit within the window by the author only; delete by author or admin.
+		if _, err := f.app.EditComment(po, c.ID, "mine now"); northstar.ErrorCode(err) != northstar.EFORBIDDEN {
+			t.Errorf("someone else edits: %v", err)
+		}
+		e, err := f.app.EditComment(dev, c.ID, "Should it beep, @product_owner?")
+		if err != nil || !e.Edited() {
+			t.Errorf("edit: %+v %v", e, err)
+		}
+		if err := f.app.DeleteComment(po, c.ID); northstar.ErrorCode(err) != northstar.EFORBIDDEN {
+			t.Errorf("PO deletes someone's comment: %v", err)
+		}
+		if err := f.app.DeleteComment(f.as(f.admin), c.ID); err != nil {
+			t.Errorf("admin deletes: %v", err)
+		}
+		// The timeline has every change, newest first.
+		acts, err := f.app.Activity(po, northstar.KindStory, s.Ref, northstar.ActivityFilter{Limit: 50})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var actions []string
+		for _, a := range acts {
+			actions = append(actions, a.Action)
+		}
+		if want := "comment_deleted comment_edited updated updated commented created"; strings.Join(actions, " ") != want {
+			t.Errorf("timeline = %q, want %q", strings.Join(actions, " "), want)
+		}
+		feed, _ := f.app.Activity(po, "", "BOOK", northstar.ActivityFilter{Limit: 100, Kind: northstar.KindStory})
+		if len(feed) != len(acts) {
+			t.Errorf("product feed has %d story entries, the timeline %d", len(feed), len(acts))
+		}
+		// Live: every committed change reached the bus.
+		got := 0
+		for len(sub.C) > 0 {
+			<-sub.C
+			got++
+		}
+		if got < len(acts) {
+			t.Errorf("bus carried %d events, want at least %d", got, len(acts))
+		}
+	})
+}
+
+func TestStageChangeNotifiesMembers(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	f := newFixture(t, db)
+	if _, err := f.app.ChangeStage(f.role(northstar.RoleProductManager), "BOOK", northstar.StageDevelopment, "Funded", 0); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range northstar.Roles[1:] {
+		ns, _, _ := f.app.Notifications(f.role(r), false, 0, 10)
+		if len(ns) != 1 || ns[0].Reason != northstar.ReasonStage {
+			t.Errorf("%s: %+v", r, ns)
+		}
+	}
+	if _, n, _ := f.app.Notifications(f.as(f.other), false, 0, 10); n != 0 {
+		t.Error("a non-member heard of the stage change")
+	}
+}
+
+// TestWebhooks delivers signed events in order, retries while the receiver
+// is down, refuses forbidden addresses and disables a hook that keeps
+// failing.
+func TestWebhooks(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		pm, po := f.role(northstar.RoleProductManager), f.role(northstar.RoleProductOwner)
+		// Forbidden addresses first: private networks are refused by default.
+		for _, u := range []string{"http://127.0.0.1:9/x", "http://localhost/x", "http://10.1.2.3/x", "http://[::1]/x", "http://169.254.169.254/latest"} {
+			if _, _, err := f.app.CreateWebhook(pm, "BOOK", northstar.WebhookInput{URL: u}); northstar.ErrorField(err) != "url" {
+				t.Errorf("webhook to %s: %v", u, err)
+			}
+		}
+		if _, _, err := f.app.CreateWebhook(po, "BOOK", northstar.WebhookInput{URL: "https://example.com"}); northstar.ErrorCode(err) != northstar.EFORBIDDEN {
+			t.Errorf("PO adds a webhook: %v", err)
+		}
+		f.app.AllowPrivateWebhooks = true
+
+		var mu sync.Mutex
+		var got []string
+		up := true
+		var secret string
+		recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			body, _ := io.ReadAll(r.Body)
+			mu.Lock()
+			defer mu.Unlock()
+			if !up {
+				w.WriteHeader(http.StatusServiceUnavailable)
+				return
+			}
+			if r.Header.Get("X-Northstar-Signature") != Sign(secret, body) {
+				t.Errorf("bad signature %q", r.Header.Get("X-Northstar-Signature"))
+			}
+			var p webhookPayload
+			json.Unmarshal(body, &p)
+			got = append(got, p.Event+" "+p.Item)
+		}))
+		defer recv.Close()
+		w, sec, err := f.app.CreateWebhook(pm, "BOOK", northstar.WebhookInput{URL: recv.URL + "/hook", Events: []string{"story.*"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		secret = sec
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go f.app.RunWebhooks(ctx)
+
+		mu.Lock()
+		up = false
+		mu.Unlock()
+		for i := 1; i <= 5; i++ {
+			f.story(t, fmt.Sprintf("Story %d", i))
+		}
+		f.app.AddFeedback(pm, "BOOK", northstar.FeedbackInput{Text: "not a story event"})
+		time.Sleep(1500 * time.Millisecond) // a few failed attempts
+		mu.Lock()
+		up = true
+		mu.Unlock()
+		waitFor(t, 20*time.Second, func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return len(got) == 5
+		})
+		mu.Lock()
+		for i, g := range got {
+			if want := fmt.Sprintf("story.created BOOK-%d", i+1); g != want {
+				t.Errorf("delivery %d = %q, want %q", i, g, want)
+			}
+		}
+		mu.Unlock()
+		ds, err := f.app.Deliveries(pm, "BOOK", w.ID)
+		if err != nil || len(ds) != 5 || ds[0].Status != "delivered" || *ds[0].ResponseCode != 200 {
+			t.Fatalf("deliveries: %+v %v", ds, err)
+		}
+		if ds[4].Attempts < 2 {
+			t.Errorf("the first delivery went through after %d attempts; the receiver was down", ds[4].Attempts)
+		}
+		// Redeliver puts a copy at the end of the queue.
+		if err := f.app.Redeliver(pm, "BOOK", w.ID, ds[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 10*time.Second, func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return len(got) == 6
+		})
+	})
+}
+
+func waitFor(t *testing.T, d time.Duration, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestMailDigest sends one mail per user for a burst of notifications,
+// through a local SMTP sink.
+func TestMailDigest(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	f := newFixture(t, db)
+	sink := startSMTPSink(t)
+	f.app.Mail = &MailConfig{Addr: sink.addr, From: "northstar@example.com", BaseURL: "http://northstar.example"}
+	po, dev := f.role(northstar.RoleProductOwner), f.role(northstar.RoleDeveloper)
+	s := f.story(t, "Scan")
+	for i := 0; i < 3; i++ {
+		if _, err := f.app.AddComment(dev, northstar.KindStory, s.Ref, fmt.Sprintf("Note %d for @product_owner", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = po
+	if err := f.app.SendMailDigests(context.Background(), time.Now().Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	msgs := sink.messages()
+	if len(msgs) != 1 {
+		t.Fatalf("%d mails, want one digest", len(msgs))
+	}
+	if !strings.Contains(msgs[0], "To: product_owner@example.com") || strings.Count(msgs[0], "commented") != 3 {
+		t.Errorf("digest:\n%s", msgs[0])
+	}
+	// Nothing new: nothing sent.
+	if err := f.app.SendMailDigests(context.Background(), time.Now().Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if len(sink.messages()) != 1 {
+		t.Error("a second digest repeated old notifications")
+	}
+}
+
+// smtpSink is a minimal SMTP server that keeps the messages it receives.
+type smtpSink struct {
+	addr string
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (s *smtpSink) messages() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.msgs...)
+}
+
+func startSMTPSink(t *testing.T) *smtpSink {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	s := &smtpSink{addr: ln.Addr().String()}
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go s.serve(conn)
+		}
+	}()
+	return s
+}
+
+func (s *smtpSink) serve(conn net.Conn) {
+	defer conn.Close()
+	r := bufio.NewReader(conn)
+	reply := func(line string) { fmt.Fprintf(conn, "%s\r\n", line) }
+	reply("220 sink ready")
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return
+		}
+		cmd := strings.ToUpper(strings.TrimSpace(line))
+		switch {
+		case strings.HasPrefix(cmd, "EHLO"), strings.HasPrefix(cmd, "HELO"):
+			reply("250 sink")
+		case strings.HasPrefix(cmd, "DATA"):
+			reply("354 go on")
+			var msg strings.Builder
+			for {
+				l, err := r.ReadString('\n')
+				if err != nil {
+					return
+				}
+				if l == ".\r\n" {
+					break
+				}
+				msg.WriteString(l)
+			}
+			s.mu.Lock()
+			s.msgs = append(s.msgs, msg.String())
+			s.mu.Unlock()
+			reply("250 queued")
+		case strings.HasPrefix(cmd, "QUIT"):
+			reply("221 bye")
+			return
+		default:
+			reply("250 ok")
+		}
+	}
+}

@@ -1,0 +1,98 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"net/smtp"
+	"strings"
+	"time"
+
+	"github.com/northstar-pm/northstar/internal/store"
+)
+
+// MailConfig says how to send notification e-mail through SMTP.
+type MailConfig struct {
+	Addr     string // host:port of the SMTP server
+	From     string
+	Username string // empty: no authentication
+	Password string
+	// Window is how long notifications gather before they go out in one
+	// mail, so a burst of changes sends one message.
+	Window time.Duration
+	// BaseURL prefixes links in the mail.
+	BaseURL string
+}
+
+// RunMail sends e-mail digests of notifications until ctx ends. It does
+// nothing without a mail configuration.
+func (a *App) RunMail(ctx context.Context) {
+	if a.Mail == nil || a.Mail.Addr == "" {
+		return
+	}
+	window := a.Mail.Window
+	if window <= 0 {
+		window = time.Minute
+	}
+	tick := time.NewTicker(window / 2)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if err := a.SendMailDigests(ctx, time.Now().Add(-window/2)); err != nil && ctx.Err() == nil {
+			a.log.Warn("send notification mail", "err", err)
+		}
+	}
+}
+
+// SendMailDigests mails each user their notifications older than cutoff
+// that have not gone out yet, one message per user.
+func (a *App) SendMailDigests(ctx context.Context, cutoff time.Time) error {
+	var batches []*store.MailBatch
+	err := a.db.View(ctx, func(tx *store.Tx) error {
+		var err error
+		batches, err = tx.PendingMail(ctx, cutoff, 5000)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for _, b := range batches {
+		if err := a.sendDigest(b); err != nil {
+			return fmt.Errorf("mail %s: %w", b.Email, err)
+		}
+		ids := make([]int64, len(b.Notifications))
+		for i, n := range b.Notifications {
+			ids[i] = n.ID
+		}
+		if err := a.db.Update(ctx, func(tx *store.Tx) error { return tx.MarkEmailed(ctx, ids) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (a *App) sendDigest(b *store.MailBatch) error {
+	var body strings.Builder
+	fmt.Fprintf(&body, "Hello %s,\r\n\r\n", b.Name)
+	for _, n := range b.Notifications {
+		act := n.Activity
+		what := act.ItemKind + " " + act.ItemRef
+		fmt.Fprintf(&body, "- %s %s %s (%s)\r\n", act.Actor, strings.ReplaceAll(act.Action, "_", " "), what, n.Reason)
+	}
+	fmt.Fprintf(&body, "\r\nSee them all: %s/notifications\r\n", strings.TrimSuffix(a.Mail.BaseURL, "/"))
+	subject := fmt.Sprintf("Northstar: %d update", len(b.Notifications))
+	if len(b.Notifications) != 1 {
+		subject += "s"
+	}
+	msg := "From: " + a.Mail.From + "\r\nTo: " + b.Email + "\r\nSubject: " + subject +
+		"\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + body.String()
+	var auth smtp.Auth
+	if a.Mail.Username != "" {
+		host, _, _ := strings.Cut(a.Mail.Addr, ":")
+		auth = smtp.PlainAuth("", a.Mail.Username, a.Mail.Password, host)
+	}
+	return smtp.SendMail(a.Mail.Addr, auth, a.Mail.From, []string{b.Email}, []byte(msg))
+}
