@@ -141,8 +141,8 @@ type change struct {
 	// skipDiff records no field changes (comments, moves).
 	skipDiff bool
 	// quiet tells no watchers (backlog reordering).
-	quiet bool
-	changes  []northstar.FieldChange
+	quiet   bool
+	changes []northstar.FieldChange
 }
 
 // record appends a change to the activity log, notifies the people it
