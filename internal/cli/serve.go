@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/northstar-pm/northstar"
@@ -24,6 +25,10 @@ type serveCmd struct {
 	demo      bool
 	logFormat string
 	grace     time.Duration
+
+	smtpAddr, smtpFrom, smtpUser string
+	mailWindow                   time.Duration
+	allowPrivateWebhooks         bool
 }
 
 func newServe(env Env) *serveCmd { return &serveCmd{env: env, db: dbFlags{env: env}} }
@@ -37,6 +42,12 @@ func (c *serveCmd) flags() *flag.FlagSet {
 	fs.BoolVar(&c.demo, "demo", demo, "seed demo data into an empty database (env NORTHSTAR_DEMO)")
 	fs.StringVar(&c.logFormat, "log-format", envOr(c.env, "NORTHSTAR_LOG_FORMAT", "text"), "log format: text or json (env NORTHSTAR_LOG_FORMAT)")
 	fs.DurationVar(&c.grace, "shutdown-grace", 20*time.Second, "how long in-flight requests may take to finish on shutdown")
+	fs.StringVar(&c.smtpAddr, "smtp-addr", envOr(c.env, "NORTHSTAR_SMTP_ADDR", ""), "SMTP server (host:port) for notification e-mail; none when empty (env NORTHSTAR_SMTP_ADDR; password in NORTHSTAR_SMTP_PASSWORD)")
+	fs.StringVar(&c.smtpFrom, "smtp-from", envOr(c.env, "NORTHSTAR_SMTP_FROM", "northstar@localhost"), "sender address of notification e-mail (env NORTHSTAR_SMTP_FROM)")
+	fs.StringVar(&c.smtpUser, "smtp-user", envOr(c.env, "NORTHSTAR_SMTP_USER", ""), "SMTP user name, if the server wants one (env NORTHSTAR_SMTP_USER)")
+	fs.DurationVar(&c.mailWindow, "mail-window", time.Minute, "how long notifications gather before they go out in one e-mail")
+	allowPrivate, _ := strconv.ParseBool(envOr(c.env, "NORTHSTAR_WEBHOOKS_ALLOW_PRIVATE", "false"))
+	fs.BoolVar(&c.allowPrivateWebhooks, "webhooks-allow-private", allowPrivate, "let webhooks call loopback and private addresses (env NORTHSTAR_WEBHOOKS_ALLOW_PRIVATE)")
 	return fs
 }
 
@@ -97,6 +108,26 @@ func (c *serveCmd) run(ctx context.Context, args []string) error {
 		ln.Close()
 		return err
 	}
+	a.AllowPrivateWebhooks = c.allowPrivateWebhooks
+	if c.smtpAddr != "" {
+		a.Mail = &app.MailConfig{Addr: c.smtpAddr, From: c.smtpFrom, Username: c.smtpUser, Password: c.env.Getenv("NORTHSTAR_SMTP_PASSWORD"),
+			Window: c.mailWindow, BaseURL: base}
+	}
+	// Background work: changes from other servers (PostgreSQL), webhook
+	// deliveries and notification e-mail. They stop with the server.
+	workers, stopWorkers := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for _, run := range []func(context.Context){a.ListenForEvents, a.RunWebhooks, a.RunMail} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			run(workers)
+		}()
+	}
+	defer func() {
+		stopWorkers()
+		wg.Wait()
+	}()
 	log.Info("northstar ready", "version", northstar.Version, "url", base, "startup", time.Since(start).Round(time.Millisecond))
 	err = httpx.Serve(ctx, ln, srv.Handler(), c.grace)
 	if err != nil && !errors.Is(err, context.Canceled) {
