@@ -91,6 +91,8 @@ func (a *API) Routes() []httpx.Route {
 		{Method: "GET", Pattern: "/api/v1/search", Handler: authed(a.search)},
 	}
 	routes = append(routes, a.discoveryRoutes()...)
+	routes = append(routes, a.roadmapRoutes()...)
+	routes = append(routes, a.sprintRoutes()...)
 	return append(routes, a.portalRoutes()...)
 }
 

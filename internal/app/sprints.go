@@ -1106,6 +1106,12 @@ func (a *App) SprintBurndown(ctx context.Context, id int64) (*northstar.Burndown
 		if err != nil {
 			return err
 		}
+		if s.ClosedAt != nil {
+			// Closing carries the unfinished stories out of the sprint
+			// in the same instant: the chart shows the sprint as it
+			// closed, with them still in it.
+			events = slices.DeleteFunc(events, func(e northstar.StoryEvent) bool { return !e.At.Before(*s.ClosedAt) })
+		}
 		b = northstar.ComputeBurndown(s, events, tx.Now)
 		return nil
 	})

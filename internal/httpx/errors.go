@@ -112,14 +112,19 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 }
 
 // memberAtFault names the member of a JSON object body whose value does
-// not fit v, "" if none does. encoding/json reports a wrong type met by a
-// field's own UnmarshalJSON method (northstar.Optional) without the
-// field's name; this finds it by decoding the members one at a time.
+// not fit v, "" if none does, with a dotted path into nested objects
+// ("scores.effort"). encoding/json reports a wrong type met by a field's
+// own UnmarshalJSON method (northstar.Optional) without the field's name;
+// this finds it by decoding the members one at a time.
 func memberAtFault(body []byte, v any) string {
 	t := reflect.TypeOf(v)
 	if t == nil || t.Kind() != reflect.Pointer {
 		return ""
 	}
+	return memberOfType(body, t.Elem())
+}
+
+func memberOfType(body []byte, t reflect.Type) string {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
 		return ""
@@ -139,11 +144,40 @@ func memberAtFault(body []byte, v any) string {
 			return ""
 		}
 		var typ *json.UnmarshalTypeError
-		if err := json.Unmarshal(one, reflect.New(t.Elem()).Interface()); errors.As(err, &typ) {
+		if err := json.Unmarshal(one, reflect.New(t).Interface()); errors.As(err, &typ) {
+			if inner := structOf(t, key); inner != nil {
+				if sub := memberOfType(raw, inner); sub != "" {
+					return key + "." + sub
+				}
+			}
 			return key
 		}
 	}
 	return ""
+}
+
+// structOf returns the struct type of t's field named key in JSON, nil if
+// it is not a struct (or a pointer to one).
+func structOf(t reflect.Type, key string) reflect.Type {
+	if t.Kind() != reflect.Struct {
+		return nil
+	}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name != key {
+			continue
+		}
+		ft := f.Type
+		if ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		if ft.Kind() == reflect.Struct {
+			return ft
+		}
+		return nil
+	}
+	return nil
 }
 
 func jsonError(err error) error {
@@ -161,6 +195,12 @@ func jsonError(err error) error {
 		field := typ.Field
 		if field == "" {
 			return northstar.Errorf(northstar.EINVALID, "The body must be a JSON object, not %s.", typ.Value)
+		}
+		// A map keyed by numbers met a key that is not one: the decoder
+		// names the key as a field and its value as "number <key>".
+		if key, ok := strings.CutPrefix(typ.Value, "number "); ok && strings.HasSuffix(field, "."+key) {
+			field = strings.TrimSuffix(field, "."+key)
+			return northstar.FieldError(field, "%s must be keyed by numeric ids, not %q.", field, key)
 		}
 		return northstar.FieldError(field, "%s must be %s, not %s.", field, jsonType(typ.Type.Kind().String()), typ.Value)
 	case errors.As(err, &tooBig):

@@ -752,8 +752,10 @@ func TestUnauthenticated(t *testing.T) {
 			"POST /api/v1/portal/{key}/ideas":               true,
 			"POST /api/v1/portal/{key}/ideas/{id}/votes":    true,
 			"POST /api/v1/portal/{key}/ideas/{id}/comments": true,
+			// A shared roadmap, behind its secret link.
+			"GET /api/v1/roadmaps/{secret}": true,
 		}
-		values := map[string]string{"key": "BOOK", "email": "viewer@example.com", "id": "1", "ref": "BOOK-1", "kr": "1", "insight": "1"}
+		values := map[string]string{"key": "BOOK", "email": "viewer@example.com", "id": "1", "ref": "BOOK-1", "kr": "1", "insight": "1", "column": "1", "secret": "rm_unknown"}
 		creds := []struct {
 			name   string
 			header []string

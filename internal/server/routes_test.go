@@ -133,7 +133,7 @@ func testOpenAPISecurityMatchesRoutes(t *testing.T, e *env) {
 		}
 	}
 	e.anon().get(t, "/api/v1/openapi.json").want(t, http.StatusOK).decode(t, &doc)
-	values := map[string]string{"key": "BOOK", "email": "ada@example.com", "id": "1", "ref": "BOOK-1", "kr": "1", "insight": "1"}
+	values := map[string]string{"key": "BOOK", "email": "ada@example.com", "id": "1", "ref": "BOOK-1", "kr": "1", "insight": "1", "column": "1", "secret": "rm_unknown"}
 	for _, rt := range e.server.APIRoutes() {
 		op := doc.Paths[rt.Pattern][strings.ToLower(rt.Method)]
 		anonymous := op.Security != nil && slices.ContainsFunc(*op.Security, func(s map[string][]string) bool { return len(s) == 0 })
@@ -320,13 +320,14 @@ func TestGETRoutesChangeNothing(t *testing.T) {
 	})
 }
 
-// withIDs fills each {id} of a pattern with the id that ids holds for the
-// collection named by the path segment before it, leaving the other
-// wildcards (and ids of other collections) to fillPattern.
+// withIDs fills each {id}, {ref} and {secret} of a pattern with the value
+// that ids holds for the collection named by the path segment before it
+// ("features" for /api/v1/features/{ref}), leaving the other wildcards
+// (and those of other collections) to fillPattern.
 func withIDs(pattern string, ids map[string]string) string {
 	segs := strings.Split(pattern, "/")
 	for i := 1; i < len(segs); i++ {
-		if segs[i] == "{id}" {
+		if segs[i] == "{id}" || segs[i] == "{ref}" || segs[i] == "{secret}" {
 			if id, ok := ids[segs[i-1]]; ok {
 				segs[i] = id
 			}

@@ -40,6 +40,9 @@ func (tx *Tx) CreateProduct(ctx context.Context, p *northstar.Product, createdBy
 
 // FindProductByKey returns a product.
 func (tx *Tx) FindProductByKey(ctx context.Context, key string) (*northstar.Product, error) {
+	if !comparable(key) {
+		return nil, northstar.Errorf(northstar.ENOTFOUND, "Product %q not found.", key)
+	}
 	p, err := scanProduct(tx.queryRow(ctx, "SELECT "+productColumns+" FROM products p WHERE p.key = ?", key))
 	if err != nil {
 		return nil, notFound(err, "Product %s not found.", key)
@@ -51,6 +54,9 @@ func (tx *Tx) FindProductByKey(ctx context.Context, key string) (*northstar.Prod
 // they are not a member), in one query: every request that touches a
 // product asks this first.
 func (tx *Tx) FindProductWithRole(ctx context.Context, key string, userID int64) (*northstar.Product, error) {
+	if !comparable(key) {
+		return nil, northstar.Errorf(northstar.ENOTFOUND, "Product %q not found.", key)
+	}
 	var role string
 	p, err := scanProduct(tx.queryRow(ctx, "SELECT "+productColumns+", COALESCE(m.role, '') FROM products p LEFT JOIN members m ON m.product_id = p.id AND m.user_id = ? WHERE p.key = ?", userID, key), &role)
 	if err != nil {

@@ -844,6 +844,9 @@ func wordsOf(text string) []string {
 
 // FindUserRef returns a user by e-mail, as a reference.
 func (tx *Tx) FindUserRef(ctx context.Context, email string) (*northstar.UserRef, error) {
+	if !comparable(email) {
+		return nil, northstar.Errorf(northstar.ENOTFOUND, "No user with email %q.", email)
+	}
 	var u northstar.UserRef
 	err := tx.queryRow(ctx, "SELECT id, email, name FROM users WHERE email = ?", strings.ToLower(strings.TrimSpace(email))).Scan(&u.ID, &u.Email, &u.Name)
 	if err != nil {

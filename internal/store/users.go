@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/northstar-pm/northstar"
 )
@@ -27,6 +29,14 @@ func notFound(err error, format string, args ...any) error {
 		return northstar.Errorf(northstar.ENOTFOUND, format, args...)
 	}
 	return translate(err)
+}
+
+// comparable reports whether a looked-up key can equal any stored text.
+// PostgreSQL refuses to compare a NUL or invalid UTF-8, and the refusal
+// aborts the transaction; nothing stored holds such text, so a lookup
+// answers "not found" without asking, as it does on SQLite.
+func comparable(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
 }
 
 // CreateUser inserts a user with an already hashed password.

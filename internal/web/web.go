@@ -88,7 +88,7 @@ func (web *Web) authed(fn handlerFunc) http.Handler {
 // Routes lists every HTML route.
 func (web *Web) Routes() []httpx.Route {
 	h, a := web.handle, web.authed
-	return []httpx.Route{
+	routes := []httpx.Route{
 		{Method: "GET", Pattern: "/{$}", Handler: h(web.home)},
 		{Method: "GET", Pattern: "/static/", Handler: web.static()},
 		{Method: "GET", Pattern: "/login", Handler: h(web.loginPage)},
@@ -174,6 +174,9 @@ func (web *Web) Routes() []httpx.Route {
 		{Method: "POST", Pattern: "/admin/invitations/{id}/revoke", Handler: a(web.revokeInvitation)},
 		{Method: "POST", Pattern: "/admin/settings", Handler: a(web.changeSettings)},
 	}
+	routes = append(routes, web.sprintRoutes()...)
+	routes = append(routes, web.roadmapRoutes()...)
+	return routes
 }
 
 // Handler returns the web UI's handler, with a proper page for unknown paths.
