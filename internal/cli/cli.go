@@ -46,13 +46,17 @@ func Run(ctx context.Context, args []string, env Env) int {
 		env.Getenv = os.Getenv
 	}
 	cmds := map[string]func(env Env) command{
-		"serve":   func(env Env) command { return newServe(env) },
-		"migrate": func(env Env) command { return &migrateCmd{env: env, db: dbFlags{env: env}} },
-		"user":    func(env Env) command { return &userCmd{env: env, db: dbFlags{env: env}} },
-		"backup":  func(env Env) command { return &backupCmd{env: env, db: dbFlags{env: env}} },
-		"version": func(env Env) command { return &versionCmd{env: env} },
-		"seed":    func(env Env) command { return &seedCmd{env: env, db: dbFlags{env: env}} },
-		"bench":   func(env Env) command { return &benchCmd{env: env} },
+		"serve":    func(env Env) command { return newServe(env) },
+		"migrate":  func(env Env) command { return &migrateCmd{env: env, db: dbFlags{env: env}} },
+		"user":     func(env Env) command { return &userCmd{env: env, db: dbFlags{env: env}} },
+		"backup":   func(env Env) command { return &backupCmd{env: env, db: dbFlags{env: env}} },
+		"version":  func(env Env) command { return &versionCmd{env: env} },
+		"seed":     func(env Env) command { return &seedCmd{env: env, db: dbFlags{env: env}} },
+		"bench":    func(env Env) command { return &benchCmd{env: env} },
+		"login":    func(env Env) command { return &loginCmd{env: env} },
+		"logout":   func(env Env) command { return &logoutCmd{env: env} },
+		"products": func(env Env) command { return &productsCmd{env: env} },
+		"stories":  func(env Env) command { return &storiesCmd{env: env} },
 	}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		usage(env.Stderr, cmds)
@@ -128,6 +132,10 @@ Commands:
   version   print the version
   seed      fill a database with products and stories for trying Northstar at scale
   bench     drive a running server's API with concurrent clients and report latencies
+  login     sign in to a server and keep an API token for the commands below
+  logout    forget the kept token
+  products  list the products you can see (products list)
+  stories   list, create, show, move and update stories over the API
 
 Run "northstar <command> -h" for a command's flags.
 `)
