@@ -93,6 +93,7 @@ func (a *API) Routes() []httpx.Route {
 	routes = append(routes, a.discoveryRoutes()...)
 	routes = append(routes, a.roadmapRoutes()...)
 	routes = append(routes, a.sprintRoutes()...)
+	routes = append(routes, a.streamRoutes()...)
 	return append(routes, a.portalRoutes()...)
 }
 

@@ -128,6 +128,8 @@ func (c *serveCmd) run(ctx context.Context, args []string) error {
 		stopWorkers()
 		wg.Wait()
 	}()
+	// Shutdown begins when ctx ends: end the event streams then, or it waits for them.
+	defer context.AfterFunc(ctx, srv.StopStreams)()
 	log.Info("northstar ready", "version", northstar.Version, "url", base, "startup", time.Since(start).Round(time.Millisecond))
 	err = httpx.Serve(ctx, ln, srv.Handler(), c.grace)
 	if err != nil && !errors.Is(err, context.Canceled) {

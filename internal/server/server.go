@@ -58,6 +58,10 @@ func (s *Server) Routes() []httpx.Route {
 	return all
 }
 
+// StopStreams ends the live event streams, which http.Server.Shutdown
+// would otherwise wait for: call it as shutdown begins.
+func (s *Server) StopStreams() { s.api.StopStreams() }
+
 // APIRoutes lists the JSON API's routes.
 func (s *Server) APIRoutes() []httpx.Route { return s.api.Routes() }
 
