@@ -55,7 +55,14 @@ type FieldChange struct {
 
 // ignoredFields are bookkeeping that changes with every write and says
 // nothing to a reader of the log.
-var ignoredFields = map[string]bool{"version": true, "updated_at": true, "updated_by": true, "created_at": true, "created_by": true}
+var ignoredFields = map[string]bool{
+	"version": true, "updated_at": true, "updated_by": true, "created_at": true, "created_by": true,
+	// Identity, not content.
+	"id": true, "ref": true, "number": true, "product": true,
+	// Derived from other items and recomputed on read: a change to them
+	// is recorded where it happens (a story done, feedback linked).
+	"computed": true, "voice_of_customer": true, "progress": true,
+}
 
 // Diff compares two values field by field through their JSON form and
 // lists what changed, sorted by field. A nil before lists every field of

@@ -91,7 +91,8 @@ We are building the MVP: catalogue, reader, subscription billing. Success in the
 }
 
 // SeedDemo fills an empty database with the demo organization: one account
-// per role and two products with their history. It does nothing and
+// per role, two products with their history, and their work (see
+// seedDemoWork). It does nothing and
 // returns false when the database already has users. progress reports each
 // step.
 func (a *App) SeedDemo(ctx context.Context, progress func(step string)) (bool, error) {
@@ -104,6 +105,7 @@ func (a *App) SeedDemo(ctx context.Context, progress func(step string)) (bool, e
 	}
 	progress("hashing demo passwords")
 	hash := a.hasher.hash(DemoPassword)
+	users := map[string]*northstar.User{}
 	err = a.db.Update(ctx, func(tx *store.Tx) error {
 		// Check again inside the transaction: another server may have
 		// seeded in the meantime.
@@ -113,7 +115,6 @@ func (a *App) SeedDemo(ctx context.Context, progress func(step string)) (bool, e
 			}
 			return err
 		}
-		users := map[string]*northstar.User{}
 		for i, du := range DemoUsers {
 			progress(fmt.Sprintf("user %d/%d: %s", i+1, len(DemoUsers), du.Email))
 			u := &northstar.User{Email: du.Email, Name: du.Name, Admin: i == 0}
@@ -147,6 +148,9 @@ func (a *App) SeedDemo(ctx context.Context, progress func(step string)) (bool, e
 		return false, nil
 	} else if err != nil {
 		return false, fmt.Errorf("seed demo data: %w", err)
+	}
+	if err := a.seedDemoWork(ctx, users, progress); err != nil {
+		return false, fmt.Errorf("seed demo work: %w", err)
 	}
 	return true, nil
 }

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"sync"
 	"time"
 
@@ -74,6 +75,24 @@ type DB struct {
 	writeStmts *stmtCache
 	readStmts  *stmtCache
 	readSlots  chan struct{}
+	// shift moves the clock (nanoseconds): see TravelTo.
+	shift atomic.Int64
+}
+
+// clock is the time transactions write: the configured clock, moved by
+// TravelTo.
+func (db *DB) clock() time.Time { return db.now().Add(time.Duration(db.shift.Load())) }
+
+// TravelTo makes the transactions that follow write times as if it were
+// t; a zero t returns to the present. The demo seeder uses it to record
+// weeks of history (sprints, moves, check-ins) through the real use cases.
+// It is not for a serving database: every writer sees the moved clock.
+func (db *DB) TravelTo(t time.Time) {
+	if t.IsZero() {
+		db.shift.Store(0)
+		return
+	}
+	db.shift.Store(int64(t.Sub(db.now())))
 }
 
 // Open opens the database named by dsn: a postgres:// or postgresql:// URL
@@ -246,7 +265,7 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, stmts *stmtCache, readOnly 
 	if err != nil {
 		return fmt.Errorf("begin: %w", translate(err))
 	}
-	tx := &Tx{tx: sqlTx, db: db, stmts: stmts, Now: db.now().UTC().Truncate(time.Microsecond)}
+	tx := &Tx{tx: sqlTx, db: db, stmts: stmts, Now: db.clock().UTC().Truncate(time.Microsecond)}
 	defer sqlTx.Rollback()
 	if err := fn(tx); err != nil {
 		return err

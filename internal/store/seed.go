@@ -176,7 +176,7 @@ func (db *DB) bulkTx(ctx context.Context, fn func(tx *Tx) error) error {
 		return fmt.Errorf("begin: %w", translate(err))
 	}
 	defer sqlTx.Rollback()
-	tx := &Tx{tx: sqlTx, db: db, Now: db.now().UTC().Truncate(time.Microsecond)}
+	tx := &Tx{tx: sqlTx, db: db, Now: db.clock().UTC().Truncate(time.Microsecond)}
 	if err := fn(tx); err != nil {
 		return err
 	}

@@ -144,7 +144,7 @@ func (db *DB) runInSavepoint(sqlTx *sql.Tx, r *writeRequest) (fts []ftsOp, err e
 			err = fmt.Errorf("release savepoint: %w", rerr)
 		}
 	}()
-	tx := &Tx{tx: sqlTx, db: db, stmts: db.writeStmts, Now: db.now().UTC().Truncate(time.Microsecond), ftsQueue: &fts}
+	tx := &Tx{tx: sqlTx, db: db, stmts: db.writeStmts, Now: db.clock().UTC().Truncate(time.Microsecond), ftsQueue: &fts}
 	err = r.fn(tx)
 	r.afterCommit = tx.afterCommit
 	return fts, err

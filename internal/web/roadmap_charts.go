@@ -182,6 +182,7 @@ func drawRoadmapTimeline(rm *app.Roadmap, spec roadmapTimelineSpec) roadmapTimel
 		colW = 132
 	}
 	now := spec.Now.UTC()
+	shippedLongAgo := now.AddDate(0, -6, 0)
 
 	var out roadmapTimeline
 	var scheduled []*northstar.Feature
@@ -189,7 +190,10 @@ func drawRoadmapTimeline(rm *app.Roadmap, spec roadmapTimelineSpec) roadmapTimel
 		if f.Status == northstar.FeatureRejected {
 			continue
 		}
-		if _, _, ok := featureSpan(f); ok {
+		if _, end, ok := featureSpan(f); ok {
+			if f.Status == northstar.FeatureReleased && end.Before(shippedLongAgo) {
+				continue // a roadmap looks ahead: old history stays on the features list
+			}
 			scheduled = append(scheduled, f)
 		} else {
 			out.Unscheduled = append(out.Unscheduled, f)
@@ -204,7 +208,7 @@ func drawRoadmapTimeline(rm *app.Roadmap, spec roadmapTimelineSpec) roadmapTimel
 		lo, hi = min(lo, rmMonthIndex(s)), max(hi, rmMonthIndex(e))
 	}
 	for _, r := range rm.Releases {
-		if !r.Target.IsZero() {
+		if !r.Target.IsZero() && !(r.Status == northstar.ReleaseReleased && r.Target.Before(shippedLongAgo)) {
 			lo, hi = min(lo, rmMonthIndex(r.Target.Time)), max(hi, rmMonthIndex(r.Target.Time))
 		}
 	}
@@ -326,7 +330,7 @@ func drawRoadmapTimeline(rm *app.Roadmap, spec roadmapTimelineSpec) roadmapTimel
 	// The rows.
 	y := top
 	if len(rows) == 0 {
-		fmt.Fprintf(&b, `<text class="tl-empty" x="%g" y="%g" text-anchor="middle" fill="%s">No feature has dates yet.</text>`, width/2, y+rmRowH, rmInkMuted)
+		fmt.Fprintf(&b, `<text class="tl-empty" x="12" y="%g" fill="%s">No feature has dates yet.</text>`, y+rmRowH, rmInkMuted)
 	}
 	for _, row := range rows {
 		if row.F == nil {
