@@ -1,0 +1,444 @@
+package server_test
+
+// Estimation and forecasts through the API on both engines: suggested
+// points with their reasons and duplicate flags, accepting a suggestion
+// without ever overwriting an estimate, the model cache, and Monte Carlo
+// forecasts for a release, a set of stories, a date and a sprint from a
+// team whose constant history makes every answer exact.
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+type (
+	apiSimilar struct {
+		Ref        string  `json:"ref"`
+		Title      string  `json:"title"`
+		Points     *int    `json:"points"`
+		Similarity float64 `json:"similarity"`
+	}
+	apiSuggestion struct {
+		Points    *int         `json:"points"`
+		Basis     string       `json:"basis"`
+		Similar   []apiSimilar `json:"similar"`
+		Duplicate *apiSimilar  `json:"duplicate"`
+		TrainedOn int          `json:"trained_on"`
+		Reason    string       `json:"reason"`
+	}
+	apiStorySuggestion struct {
+		Ref        string        `json:"ref"`
+		Version    int           `json:"version"`
+		Estimate   *int          `json:"estimate"`
+		Suggestion apiSuggestion `json:"suggestion"`
+	}
+	apiBasis struct {
+		Unit    string  `json:"unit"`
+		Sprints int     `json:"history_sprints"`
+		Mean    float64 `json:"mean_throughput"`
+		Trials  int     `json:"trials"`
+		Thin    bool    `json:"thin_history"`
+		Note    string  `json:"note"`
+	}
+	apiConfidenceSprints struct {
+		Confidence int     `json:"confidence"`
+		Sprints    *int    `json:"sprints"`
+		Date       *string `json:"date"`
+	}
+	apiSetForecast struct {
+		Product string `json:"product"`
+		Team    *struct {
+			ID   int64  `json:"id"`
+			Name string `json:"name"`
+		} `json:"team"`
+		Unit      string  `json:"unit"`
+		Stories   int     `json:"stories"`
+		Done      int     `json:"done"`
+		Remaining float64 `json:"remaining"`
+		Assumed   []struct {
+			Ref    string `json:"ref"`
+			Points int    `json:"points"`
+		} `json:"assumed"`
+		Unestimated []string `json:"unestimated"`
+		First       string   `json:"first_sprint_start"`
+		Days        int      `json:"sprint_days"`
+		Forecast    *struct {
+			Remaining float64                `json:"remaining"`
+			Sprints   []apiConfidenceSprints `json:"sprints"`
+			Basis     apiBasis               `json:"basis"`
+		} `json:"forecast"`
+		TargetChance *float64 `json:"target_chance"`
+		Note         string   `json:"note"`
+	}
+	apiConfidenceAt struct {
+		Confidence int     `json:"confidence"`
+		Value      float64 `json:"value"`
+	}
+	apiDateForecast struct {
+		Sprints int               `json:"sprints"`
+		Done    []apiConfidenceAt `json:"done"`
+		Stories []struct {
+			Ref        string  `json:"ref"`
+			Cumulative float64 `json:"cumulative"`
+			Chance     float64 `json:"chance"`
+		} `json:"stories"`
+		Basis *apiBasis `json:"basis"`
+		Note  string    `json:"note"`
+	}
+	apiSprintForecast struct {
+		Commitment  float64  `json:"commitment"`
+		Unestimated []string `json:"unestimated"`
+		Delivery    *struct {
+			Low       float64  `json:"low"`
+			Likely    float64  `json:"likely"`
+			High      float64  `json:"high"`
+			ChanceAll float64  `json:"chance_all"`
+			Basis     apiBasis `json:"basis"`
+		} `json:"delivery"`
+		Note string `json:"note"`
+	}
+)
+
+// story creates a story through the API and returns its ref.
+func (c *client) newStory(t *testing.T, key string, body map[string]any) apiStory {
+	t.Helper()
+	return decodeAs[apiStory](t, c.post(t, "/api/v1/products/"+key+"/stories", body).want(t, http.StatusCreated))
+}
+
+func (c *client) suggestion(t *testing.T, ref string) apiStorySuggestion {
+	t.Helper()
+	return decodeAs[apiStorySuggestion](t, c.get(t, "/api/v1/stories/"+ref+"/suggestion").want(t, http.StatusOK))
+}
+
+func TestEstimationSuggestAndAccept(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, e *env) {
+		tm := e.newTeam(t)
+		tm.product(t, "BOOK", "Book inventory")
+		tm.product(t, "EBOOK", "Ebooks")
+		pts := map[string]int{}
+		for _, s := range []struct {
+			title, desc string
+			points      int
+		}{
+			{"Search books by title", "Full text search over the catalogue", 5},
+			{"Search books by author", "Search the catalogue by author name", 5},
+			{"Search books by ISBN", "Exact search on the catalogue", 3},
+			{"Log in with a password", "A session cookie", 2},
+			{"Log out", "End the session", 1},
+			{"Export the inventory as CSV", "All books with their stock counts", 8},
+		} {
+			st := tm.po.newStory(t, "BOOK", map[string]any{"title": s.title, "description": s.desc, "points": s.points})
+			pts[st.Ref] = s.points
+		}
+		target := tm.po.newStory(t, "BOOK", map[string]any{"title": "Search books by publisher", "description": "Search the catalogue"})
+
+		before := e.app.EstimateTrainings()
+		got := tm.viewer.suggestion(t, target.Ref)
+		s := got.Suggestion
+		if got.Estimate != nil || s.Points == nil || *s.Points != 5 || s.Basis != "similar" || s.TrainedOn != 6 {
+			t.Fatalf("suggestion = %+v, want 5 points from similar stories, no estimate", got)
+		}
+		if len(s.Similar) != 3 {
+			t.Fatalf("similar = %+v, want three", s.Similar)
+		}
+		var reason []string
+		for _, m := range s.Similar {
+			if !strings.HasPrefix(m.Title, "Search books") || m.Points == nil || *m.Points != pts[m.Ref] {
+				t.Errorf("similar story %+v is not a search story with its points", m)
+			}
+			reason = append(reason, fmt.Sprintf("%s (%d)", m.Ref, *m.Points))
+		}
+		if want := "like " + strings.Join(reason, ", "); s.Reason != want {
+			t.Errorf("reason = %q, want %q", s.Reason, want)
+		}
+		if s.Duplicate != nil {
+			t.Errorf("duplicate = %+v, want none", s.Duplicate)
+		}
+		if etag := tm.viewer.get(t, "/api/v1/stories/"+target.Ref+"/suggestion").header.Get("ETag"); etag != `"`+strconv.Itoa(target.Version)+`"` {
+			t.Errorf("ETag = %s, want the story's version %d", etag, target.Version)
+		}
+		// The model is cached: one training for the two reads.
+		if n := e.app.EstimateTrainings() - before; n != 1 {
+			t.Errorf("%d trainings for two reads of an unchanged product, want 1", n)
+		}
+
+		// A likely duplicate is flagged, estimated or not.
+		dup := tm.po.newStory(t, "BOOK", map[string]any{"title": "Export inventory as CSV", "description": "all the books with their stock counts"})
+		if d := tm.dev.suggestion(t, dup.Ref).Suggestion.Duplicate; d == nil || d.Ref != "BOOK-6" || d.Similarity < 0.8 {
+			t.Errorf("duplicate of %s = %+v, want BOOK-6", dup.Ref, d)
+		}
+
+		// Estimating a story retrains the model, and the reason shows it.
+		tm.dev.patch(t, "/api/v1/stories/BOOK-1", map[string]int{"points": 8}).want(t, http.StatusOK)
+		before = e.app.EstimateTrainings()
+		s = tm.viewer.suggestion(t, target.Ref).Suggestion
+		if e.app.EstimateTrainings() != before+1 {
+			t.Errorf("an estimate changed but the model was not retrained")
+		}
+		for _, m := range s.Similar {
+			if m.Ref == "BOOK-1" && (m.Points == nil || *m.Points != 8) {
+				t.Errorf("BOOK-1 after re-estimating: %+v, want 8 points", m)
+			}
+		}
+		want := *s.Points
+
+		// Accepting: roles, versions, and never over an estimate.
+		accept := "/api/v1/stories/" + target.Ref + "/suggestion/accept"
+		tm.viewer.post(t, accept, nil).wantError(t, http.StatusForbidden, "forbidden", "")
+		tm.stakeholder.post(t, accept, nil).wantError(t, http.StatusForbidden, "forbidden", "")
+		tm.outsider.post(t, accept, nil).wantError(t, http.StatusNotFound, "not_found", "")
+		tm.dev.post(t, accept, nil, "If-Match", `"99"`).wantError(t, http.StatusConflict, "conflict", "")
+		other := 13
+		if want == 13 {
+			other = 8
+		}
+		tm.dev.post(t, accept, map[string]int{"points": other}).wantError(t, http.StatusConflict, "conflict", "points")
+		st := decodeAs[apiStory](t, tm.dev.post(t, accept, map[string]int{"points": want}, "If-Match", strconv.Itoa(target.Version)).want(t, http.StatusOK))
+		if st.Points == nil || *st.Points != want || st.Version != target.Version+1 {
+			t.Errorf("accepted story = points %v version %d, want %d at version %d", st.Points, st.Version, want, target.Version+1)
+		}
+		tm.dev.post(t, accept, nil).wantError(t, http.StatusConflict, "conflict", "")
+		tm.dev.post(t, "/api/v1/stories/BOOK-2/suggestion/accept", nil).wantError(t, http.StatusConflict, "conflict", "")
+		if got := tm.viewer.suggestion(t, "BOOK-2"); got.Estimate == nil || *got.Estimate != 5 {
+			t.Errorf("BOOK-2's own estimate = %v, want 5 kept", got.Estimate)
+		}
+
+		// A product with nothing estimated has no suggestion to accept.
+		lone := tm.po.newStory(t, "EBOOK", map[string]any{"title": "Read offline"})
+		if got := tm.viewer.suggestion(t, lone.Ref); got.Suggestion.Basis != "none" || got.Suggestion.Points != nil {
+			t.Errorf("EBOOK suggestion = %+v, want none", got.Suggestion)
+		}
+		tm.dev.post(t, "/api/v1/stories/"+lone.Ref+"/suggestion/accept", nil).wantError(t, http.StatusUnprocessableEntity, "unprocessable", "")
+
+		// Bad input and missing things.
+		for _, c := range []struct {
+			who    *client
+			method string
+			path   string
+			body   any
+			header []string
+			status int
+			code   string
+			field  string
+		}{
+			{tm.viewer, "GET", "/api/v1/stories/BOOK-999/suggestion", nil, nil, 404, "not_found", ""},
+			{tm.viewer, "GET", "/api/v1/stories/nonsense/suggestion", nil, nil, 404, "not_found", ""},
+			{tm.outsider, "GET", "/api/v1/stories/BOOK-1/suggestion", nil, nil, 404, "not_found", ""},
+			{e.anon(), "GET", "/api/v1/stories/BOOK-1/suggestion", nil, nil, 401, "unauthorized", ""},
+			{tm.dev, "POST", "/api/v1/stories/BOOK-999/suggestion/accept", nil, nil, 404, "not_found", ""},
+			{tm.dev, "POST", "/api/v1/stories/" + dup.Ref + "/suggestion/accept", nil, []string{"If-Match", "abc"}, 400, "invalid", "If-Match"},
+			{tm.dev, "POST", "/api/v1/stories/" + dup.Ref + "/suggestion/accept", map[string]int{"points": 4}, nil, 400, "invalid", "points"},
+			{tm.dev, "POST", "/api/v1/stories/" + dup.Ref + "/suggestion/accept", map[string]string{"points": "five"}, nil, 400, "invalid", "points"},
+			{tm.dev, "POST", "/api/v1/stories/" + dup.Ref + "/suggestion/accept", "[1]", nil, 400, "invalid", ""},
+		} {
+			c.who.do(t, c.method, c.path, c.body, c.header...).wantError(t, c.status, c.code, c.field)
+		}
+		if got := tm.viewer.suggestion(t, dup.Ref); got.Estimate != nil {
+			t.Errorf("%s was estimated by refused requests: %v", dup.Ref, got.Estimate)
+		}
+	})
+}
+
+// closeSprints gives a team n closed two-week sprints ending yesterday,
+// each finishing two 5-point stories: a constant 10 points, 2 stories.
+func closeSprints(t *testing.T, tm *team, teamID int64, key string, n int) {
+	t.Helper()
+	for i := n; i >= 1; i-- {
+		s := tm.po.createSprint(t, teamID, fmt.Sprintf("Past %d", i), -14*i)
+		var refs []string
+		for j := range 2 {
+			st := tm.po.newStory(t, key, map[string]any{"title": fmt.Sprintf("Shipped piece %d of sprint %d", j, i), "points": 5})
+			refs = append(refs, st.Ref)
+		}
+		tm.po.post(t, sprintPath(s.ID, "/stories"), map[string][]string{"refs": refs}).want(t, http.StatusOK)
+		tm.po.post(t, sprintPath(s.ID, "/start"), nil).want(t, http.StatusOK)
+		for _, ref := range refs {
+			tm.dev.patch(t, "/api/v1/stories/"+ref, map[string]string{"status": "done"}).want(t, http.StatusOK)
+		}
+		tm.po.post(t, sprintPath(s.ID, "/close"), map[string]string{"carry": "backlog"}).want(t, http.StatusOK)
+	}
+}
+
+func sprintsOf(f apiSetForecast) []int {
+	var out []int
+	if f.Forecast == nil {
+		return nil
+	}
+	for _, c := range f.Forecast.Sprints {
+		if c.Sprints == nil {
+			out = append(out, -1)
+		} else {
+			out = append(out, *c.Sprints)
+		}
+	}
+	return out
+}
+
+func TestForecasts(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, e *env) {
+		tm := e.newTeam(t)
+		tm.product(t, "BOOK", "Book inventory")
+		tm.product(t, "EBOOK", "Ebooks")
+		tm.product(t, "NOTEAM", "No team")
+		team := tm.po.createTeam(t, "Readers", "BOOK")
+		closeSprints(t, tm, team.ID, "BOOK", 5)
+
+		// A release: one feature with four 5-point stories, one of them
+		// done, and an unestimated one like them (suggested 5): 20 points
+		// to go at a constant 10 a sprint is two sprints, whatever the
+		// confidence.
+		rel := decodeAs[apiRelease](t, tm.pm.post(t, "/api/v1/products/BOOK/releases", map[string]string{"name": "1.0"}).want(t, http.StatusCreated))
+		feat := decodeAs[apiFeature](t, tm.pm.post(t, "/api/v1/products/BOOK/features", map[string]any{"title": "Stock counts", "release_id": rel.ID}).
+			want(t, http.StatusCreated))
+		var refs []string
+		for i := range 4 {
+			st := decodeAs[apiStory](t, tm.po.post(t, "/api/v1/features/"+feat.Ref+"/stories", map[string]any{"title": fmt.Sprintf("Shipped piece %d of the stock count", i), "points": 5}).
+				want(t, http.StatusCreated))
+			refs = append(refs, st.Ref)
+		}
+		tm.dev.patch(t, "/api/v1/stories/"+refs[0], map[string]string{"status": "done"}).want(t, http.StatusOK)
+		unest := decodeAs[apiStory](t, tm.po.post(t, "/api/v1/features/"+feat.Ref+"/stories", map[string]any{"title": "Shipped piece 5 of the stock count"}).
+			want(t, http.StatusCreated))
+
+		path := fmt.Sprintf("/api/v1/products/BOOK/releases/%d/forecast", rel.ID)
+		f := decodeAs[apiSetForecast](t, tm.viewer.get(t, path).want(t, http.StatusOK))
+		if f.Stories != 5 || f.Done != 1 || f.Remaining != 20 || len(f.Assumed) != 1 || f.Assumed[0].Ref != unest.Ref || f.Assumed[0].Points != 5 {
+			t.Fatalf("release forecast = %+v, want 5 stories, 1 done, 20 points left with %s assumed at 5", f, unest.Ref)
+		}
+		if !slices.Equal(sprintsOf(f), []int{2, 2, 2}) || f.Team == nil || f.Team.ID != team.ID || f.Days != 14 || f.First != day(0) {
+			t.Errorf("release forecast: sprints %v, team %+v, cadence %s + %d days; want 2 each, Readers, today + 14", sprintsOf(f), f.Team, f.First, f.Days)
+		}
+		if b := f.Forecast.Basis; b.Sprints != 5 || b.Mean != 10 || b.Thin || b.Trials != 10000 {
+			t.Errorf("basis = %+v", b)
+		}
+		for _, c := range f.Forecast.Sprints {
+			if c.Date == nil || *c.Date != day(27) {
+				t.Errorf("%d %%: date %v, want %s (end of the second sprint)", c.Confidence, c.Date, day(27))
+			}
+		}
+		if f.TargetChance != nil {
+			t.Errorf("target chance %v for a release without a target", *f.TargetChance)
+		}
+		// With a target date: after one sprint, no chance; after two, sure.
+		for _, c := range []struct {
+			target int
+			chance float64
+		}{{20, 0}, {27, 1}} {
+			tm.pm.patch(t, fmt.Sprintf("/api/v1/products/BOOK/releases/%d", rel.ID), map[string]string{"target_date": day(c.target)}).want(t, http.StatusOK)
+			f = decodeAs[apiSetForecast](t, tm.viewer.get(t, path).want(t, http.StatusOK))
+			if f.TargetChance == nil || *f.TargetChance != c.chance {
+				t.Errorf("target %s: chance %v, want %v", day(c.target), f.TargetChance, c.chance)
+			}
+		}
+		// In stories: 4 to go at 2 a sprint.
+		f = decodeAs[apiSetForecast](t, tm.viewer.get(t, path+"?unit=stories&team="+strconv.FormatInt(team.ID, 10)).want(t, http.StatusOK))
+		if f.Remaining != 4 || !slices.Equal(sprintsOf(f), []int{2, 2, 2}) || f.Forecast.Basis.Mean != 2 {
+			t.Errorf("in stories: remaining %v, sprints %v, basis %+v; want 4, 2 each, mean 2", f.Remaining, sprintsOf(f), f.Forecast.Basis)
+		}
+
+		// Any set of stories: 15 points need two sprints.
+		f = decodeAs[apiSetForecast](t, tm.viewer.get(t, "/api/v1/products/BOOK/forecast?stories="+strings.Join(refs[1:], ",")).want(t, http.StatusOK))
+		if f.Remaining != 15 || !slices.Equal(sprintsOf(f), []int{2, 2, 2}) {
+			t.Errorf("set forecast: remaining %v, sprints %v; want 15 in 2", f.Remaining, sprintsOf(f))
+		}
+		f = decodeAs[apiSetForecast](t, tm.viewer.get(t, "/api/v1/products/BOOK/forecast?stories="+refs[1]+"&stories="+refs[1]).want(t, http.StatusOK))
+		if f.Stories != 1 || !slices.Equal(sprintsOf(f), []int{1, 1, 1}) {
+			t.Errorf("one story named twice: %d stories, sprints %v", f.Stories, sprintsOf(f))
+		}
+
+		// By a date four weeks out: two sprints, 20 points, and the backlog's
+		// stories in order until one is out of reach.
+		later := tm.po.newStory(t, "BOOK", map[string]any{"title": "Later", "points": 8})
+		d := decodeAs[apiDateForecast](t, tm.viewer.get(t, "/api/v1/products/BOOK/forecast/date?date="+day(27)).want(t, http.StatusOK))
+		if d.Sprints != 2 || !slices.Equal(d.Done, []apiConfidenceAt{{50, 20}, {85, 20}, {95, 20}}) {
+			t.Errorf("date forecast: %d sprints, done %v; want 2 and 20 each", d.Sprints, d.Done)
+		}
+		if len(d.Stories) == 0 || d.Stories[0].Chance != 1 || d.Stories[len(d.Stories)-1].Ref != later.Ref || d.Stories[len(d.Stories)-1].Chance != 0 || d.Stories[len(d.Stories)-1].Cumulative != 28 {
+			t.Errorf("date forecast stories = %+v, want sure ones first and the first out of reach last", d.Stories)
+		}
+
+		// Sprint planning: 15 points committed against a steady 10.
+		plan := tm.po.createSprint(t, team.ID, "Next", 0)
+		tm.po.post(t, sprintPath(plan.ID, "/stories"), map[string][]string{"refs": refs[1:]}).want(t, http.StatusOK)
+		sf := decodeAs[apiSprintForecast](t, tm.viewer.get(t, sprintPath(plan.ID, "/forecast")).want(t, http.StatusOK))
+		if sf.Commitment != 15 || sf.Delivery == nil || sf.Delivery.Low != 10 || sf.Delivery.Likely != 10 || sf.Delivery.High != 10 || sf.Delivery.ChanceAll != 0 {
+			t.Errorf("sprint forecast = %+v, want 10 of 15 for sure", sf)
+		}
+
+		// A second team with one closed sprint: its forecast is thin and
+		// wide, and the product's forecasts now need to be told the team.
+		thin := tm.po.createTeam(t, "Newcomers", "BOOK", "EBOOK")
+		closeSprints(t, tm, thin.ID, "EBOOK", 1)
+		tm.viewer.get(t, path).wantError(t, http.StatusBadRequest, "invalid", "team")
+		f = decodeAs[apiSetForecast](t, tm.viewer.get(t, "/api/v1/products/EBOOK/forecast").want(t, http.StatusOK))
+		if f.Forecast == nil || !f.Forecast.Basis.Thin || !strings.Contains(f.Note, "widened") {
+			t.Errorf("thin forecast = %+v, want widened", f)
+		}
+		// No team, no forecast, and a note that says why.
+		tm.po.newStory(t, "NOTEAM", map[string]any{"title": "Anything", "points": 3})
+		f = decodeAs[apiSetForecast](t, tm.viewer.get(t, "/api/v1/products/NOTEAM/forecast").want(t, http.StatusOK))
+		if f.Forecast != nil || !strings.Contains(f.Note, "No team") || f.Remaining != 3 {
+			t.Errorf("forecast without a team = %+v", f)
+		}
+		// A team without closed sprints: no forecast either.
+		idle := tm.po.createTeam(t, "Idle", "NOTEAM")
+		f = decodeAs[apiSetForecast](t, tm.viewer.get(t, "/api/v1/products/NOTEAM/forecast").want(t, http.StatusOK))
+		if f.Forecast != nil || f.Team == nil || f.Team.ID != idle.ID || !strings.Contains(f.Note, "close a sprint") {
+			t.Errorf("forecast without history = %+v", f)
+		}
+
+		teamQ := "team=" + strconv.FormatInt(team.ID, 10)
+		for _, c := range []struct {
+			who    *client
+			path   string
+			status int
+			code   string
+			field  string
+		}{
+			{tm.viewer, path + "?team=abc", 400, "invalid", "team"},
+			{tm.viewer, path + "?team=0", 400, "invalid", "team"},
+			{tm.viewer, path + "?team=99999", 400, "invalid", "team"},
+			{tm.viewer, path + "?team=" + strconv.FormatInt(idle.ID, 10), 400, "invalid", "team"},
+			{tm.viewer, path + "?" + teamQ + "&unit=hours", 400, "invalid", "unit"},
+			{tm.viewer, "/api/v1/products/BOOK/releases/99999/forecast?" + teamQ, 404, "not_found", ""},
+			{tm.viewer, "/api/v1/products/BOOK/releases/x/forecast", 400, "invalid", "id"},
+			{tm.viewer, "/api/v1/products/NOPE/forecast", 404, "not_found", ""},
+			{tm.outsider, "/api/v1/products/BOOK/forecast?" + teamQ, 404, "not_found", ""},
+			{e.anon(), "/api/v1/products/BOOK/forecast?" + teamQ, 401, "unauthorized", ""},
+			{tm.viewer, "/api/v1/products/BOOK/forecast?" + teamQ + "&stories=EBOOK-1", 400, "invalid", "stories"},
+			{tm.viewer, "/api/v1/products/BOOK/forecast?" + teamQ + "&stories=nonsense", 400, "invalid", "stories"},
+			{tm.viewer, "/api/v1/products/BOOK/forecast?" + teamQ + "&stories=BOOK-9999", 404, "not_found", ""},
+			{tm.viewer, "/api/v1/products/BOOK/forecast/date?" + teamQ, 400, "invalid", "date"},
+			{tm.viewer, "/api/v1/products/BOOK/forecast/date?" + teamQ + "&date=tomorrow", 400, "invalid", "date"},
+			{tm.viewer, "/api/v1/products/BOOK/forecast/date?" + teamQ + "&date=2020-01-01", 400, "invalid", "date"},
+			{tm.viewer, "/api/v1/products/BOOK/forecast/date?" + teamQ + "&date=2999-01-01", 400, "invalid", "date"},
+			{tm.viewer, "/api/v1/sprints/99999/forecast", 404, "not_found", ""},
+			{tm.viewer, sprintPath(plan.ID, "/forecast?unit=days"), 400, "invalid", "unit"},
+			{tm.viewer, sprintPath(plan.ID, "/forecast?"+teamQ), 400, "invalid", "team"},
+			{tm.outsider, sprintPath(plan.ID, "/forecast"), 404, "not_found", ""},
+		} {
+			c.who.get(t, c.path).wantError(t, c.status, c.code, c.field)
+		}
+		many := make([]string, 501)
+		for i := range many {
+			many[i] = fmt.Sprintf("BOOK-%d", i+1)
+		}
+		tm.viewer.get(t, "/api/v1/products/BOOK/forecast?"+teamQ+"&stories="+strings.Join(many, ",")).wantError(t, http.StatusBadRequest, "invalid", "stories")
+	})
+}
+
+// The GET walk covers the estimation routes with a team of its own, so
+// that the product's forecasts know whose pace to use.
+func init() {
+	walkSeeders = append(walkSeeders, func(t *testing.T, e *env, tm *team, seed *walkSeed) {
+		team := tm.po.createTeam(t, "Forecasters", "BOOK")
+		q := "team=" + strconv.FormatInt(team.ID, 10)
+		seed.required["/api/v1/products/{key}/releases/{id}/forecast"] = q
+		seed.required["/api/v1/products/{key}/forecast"] = q
+		seed.required["/api/v1/products/{key}/forecast/date"] = q + "&date=" + day(30)
+	})
+}
