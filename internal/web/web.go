@@ -176,6 +176,7 @@ func (web *Web) Routes() []httpx.Route {
 	}
 	routes = append(routes, web.sprintRoutes()...)
 	routes = append(routes, web.roadmapRoutes()...)
+	routes = append(routes, web.collabRoutes()...)
 	return routes
 }
 
