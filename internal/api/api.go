@@ -94,6 +94,7 @@ func (a *API) Routes() []httpx.Route {
 	routes = append(routes, a.roadmapRoutes()...)
 	routes = append(routes, a.sprintRoutes()...)
 	routes = append(routes, a.streamRoutes()...)
+	routes = append(routes, a.collabRoutes()...)
 	routes = append(routes, a.estimationRoutes()...)
 	return append(routes, a.portalRoutes()...)
 }
