@@ -7,6 +7,7 @@ package api
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/northstar-pm/northstar"
@@ -24,6 +25,15 @@ func (a *API) estimationRoutes() []httpx.Route {
 		{Method: "GET", Pattern: "/api/v1/products/{key}/forecast", Handler: authed(a.storiesForecast)},
 		{Method: "GET", Pattern: "/api/v1/products/{key}/forecast/date", Handler: authed(a.dateForecast)},
 		{Method: "GET", Pattern: "/api/v1/sprints/{id}/forecast", Handler: authed(a.sprintForecast)},
+
+		{Method: "GET", Pattern: "/api/v1/products/{key}/poker", Handler: authed(a.listPokerRounds)},
+		{Method: "POST", Pattern: "/api/v1/products/{key}/poker", Handler: authed(a.openPokerRound)},
+		{Method: "GET", Pattern: "/api/v1/poker/{id}", Handler: authed(a.getPokerRound)},
+		{Method: "POST", Pattern: "/api/v1/poker/{id}/close", Handler: authed(a.closePokerRound)},
+		{Method: "PUT", Pattern: "/api/v1/poker/{id}/stories/{ref}/vote", Handler: authed(a.votePoker)},
+		{Method: "POST", Pattern: "/api/v1/poker/{id}/stories/{ref}/reveal", Handler: authed(a.revealPoker)},
+		{Method: "POST", Pattern: "/api/v1/poker/{id}/stories/{ref}/revote", Handler: authed(a.revotePoker)},
+		{Method: "POST", Pattern: "/api/v1/poker/{id}/stories/{ref}/agree", Handler: authed(a.agreePoker)},
 	}
 }
 
@@ -145,4 +155,118 @@ func (a *API) sprintForecast(w http.ResponseWriter, r *http.Request) error {
 	}
 	httpx.WriteJSON(w, http.StatusOK, f)
 	return nil
+}
+
+// --- Planning poker ---
+
+// writePokerRound answers with a round and its version as the ETag.
+func writePokerRound(w http.ResponseWriter, status int, r *northstar.PokerRound) {
+	setETag(w, r.Version)
+	httpx.WriteJSON(w, status, r)
+}
+
+func (a *API) listPokerRounds(w http.ResponseWriter, r *http.Request) error {
+	rounds, err := a.app.PokerRounds(r.Context(), r.PathValue("key"))
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, Page[*northstar.PokerRound]{Items: rounds})
+	return nil
+}
+
+func (a *API) openPokerRound(w http.ResponseWriter, r *http.Request) error {
+	var req northstar.NewPokerRound
+	if err := httpx.DecodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	round, err := a.app.OpenPokerRound(r.Context(), r.PathValue("key"), req)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/poker/"+strconv.FormatInt(round.ID, 10))
+	writePokerRound(w, http.StatusCreated, round)
+	return nil
+}
+
+func (a *API) getPokerRound(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	round, err := a.app.PokerRound(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writePokerRound(w, http.StatusOK, round)
+	return nil
+}
+
+// pointsRequest carries a vote or an agreed value.
+type pointsRequest struct {
+	Points *int `json:"points"`
+}
+
+func readPoints(w http.ResponseWriter, r *http.Request) (int, error) {
+	var req pointsRequest
+	if err := httpx.DecodeJSON(w, r, &req); err != nil {
+		return 0, err
+	}
+	if req.Points == nil {
+		return 0, northstar.FieldError("points", "points is required.")
+	}
+	return *req.Points, nil
+}
+
+// pokerStep handles the round routes that act on one story.
+func (a *API) pokerStep(w http.ResponseWriter, r *http.Request, body bool, fn func(id int64, ref string, points, version int) (*northstar.PokerRound, error)) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	version, err := ifMatch(r)
+	if err != nil {
+		return err
+	}
+	var points int
+	if body {
+		if points, err = readPoints(w, r); err != nil {
+			return err
+		}
+	}
+	round, err := fn(id, r.PathValue("ref"), points, version)
+	if err != nil {
+		return err
+	}
+	writePokerRound(w, http.StatusOK, round)
+	return nil
+}
+
+func (a *API) votePoker(w http.ResponseWriter, r *http.Request) error {
+	return a.pokerStep(w, r, true, func(id int64, ref string, points, _ int) (*northstar.PokerRound, error) {
+		return a.app.VotePoker(r.Context(), id, ref, points)
+	})
+}
+
+func (a *API) revealPoker(w http.ResponseWriter, r *http.Request) error {
+	return a.pokerStep(w, r, false, func(id int64, ref string, _, version int) (*northstar.PokerRound, error) {
+		return a.app.RevealPoker(r.Context(), id, ref, version)
+	})
+}
+
+func (a *API) revotePoker(w http.ResponseWriter, r *http.Request) error {
+	return a.pokerStep(w, r, false, func(id int64, ref string, _, version int) (*northstar.PokerRound, error) {
+		return a.app.RevotePoker(r.Context(), id, ref, version)
+	})
+}
+
+func (a *API) agreePoker(w http.ResponseWriter, r *http.Request) error {
+	return a.pokerStep(w, r, true, func(id int64, ref string, points, version int) (*northstar.PokerRound, error) {
+		return a.app.AgreePoker(r.Context(), id, ref, points, version)
+	})
+}
+
+func (a *API) closePokerRound(w http.ResponseWriter, r *http.Request) error {
+	return a.pokerStep(w, r, false, func(id int64, _ string, _, version int) (*northstar.PokerRound, error) {
+		return a.app.ClosePokerRound(r.Context(), id, version)
+	})
 }

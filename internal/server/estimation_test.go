@@ -440,5 +440,194 @@ func init() {
 		seed.required["/api/v1/products/{key}/releases/{id}/forecast"] = q
 		seed.required["/api/v1/products/{key}/forecast"] = q
 		seed.required["/api/v1/products/{key}/forecast/date"] = q + "&date=" + day(30)
+		round := decodeAs[apiPokerRound](t, tm.po.post(t, "/api/v1/products/BOOK/poker", map[string]any{"title": "Walk poker", "stories": []string{seed.values["ref"]}}).
+			want(t, http.StatusCreated))
+		seed.ids["poker"] = strconv.FormatInt(round.ID, 10)
 	})
 }
+
+type (
+	apiPokerVote struct {
+		Voter  apiUserRef `json:"voter"`
+		Points int        `json:"points"`
+	}
+	apiPokerItem struct {
+		Ref      string         `json:"ref"`
+		Points   *int           `json:"points"`
+		Revealed bool           `json:"revealed"`
+		Voters   []apiUserRef   `json:"voters"`
+		Votes    []apiPokerVote `json:"votes"`
+		MyVote   *int           `json:"my_vote"`
+		Agreed   *int           `json:"agreed"`
+		AgreedBy *apiUserRef    `json:"agreed_by"`
+		Spread   *struct {
+			Min       int  `json:"min"`
+			Max       int  `json:"max"`
+			Mode      int  `json:"mode"`
+			Consensus bool `json:"consensus"`
+		} `json:"spread"`
+		Suggestion *apiSuggestion `json:"suggestion"`
+	}
+	apiPokerRound struct {
+		ID      int64          `json:"id"`
+		Title   string         `json:"title"`
+		Status  string         `json:"status"`
+		Stories []apiPokerItem `json:"stories"`
+		Version int            `json:"version"`
+	}
+)
+
+func pokerPath(id int64, rest string) string { return fmt.Sprintf("/api/v1/poker/%d%s", id, rest) }
+
+func (c *client) pokerRound(t *testing.T, id int64) apiPokerRound {
+	t.Helper()
+	return decodeAs[apiPokerRound](t, c.get(t, pokerPath(id, "")).want(t, http.StatusOK))
+}
+
+// The issue's planning poker: the product owner opens a round, three
+// people vote without seeing each other's votes, the reveal shows them
+// with the suggestion, a new vote clears them, and the agreed value
+// becomes the estimate while the round keeps who voted what.
+func TestPlanningPoker(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, e *env) {
+		tm := e.newTeam(t)
+		tm.product(t, "BOOK", "Book inventory")
+		tm.product(t, "EBOOK", "Ebooks")
+		for _, title := range []string{"Search books by title", "Search books by author"} {
+			tm.po.newStory(t, "BOOK", map[string]any{"title": title, "points": 5})
+		}
+		s1 := tm.po.newStory(t, "BOOK", map[string]any{"title": "Search books by publisher"})
+		s2 := tm.po.newStory(t, "BOOK", map[string]any{"title": "Print shelf labels"})
+		open := map[string]any{"title": "Refinement", "stories": []string{s1.Ref, s2.Ref}}
+		tm.dev.post(t, "/api/v1/products/BOOK/poker", open).wantError(t, http.StatusForbidden, "forbidden", "")
+		res := tm.po.post(t, "/api/v1/products/BOOK/poker", open).want(t, http.StatusCreated)
+		round := decodeAs[apiPokerRound](t, res)
+		if round.Status != "open" || len(round.Stories) != 2 || round.Stories[0].Ref != s1.Ref || res.header.Get("Location") != pokerPath(round.ID, "") {
+			t.Fatalf("round = %+v, Location %s", round, res.header.Get("Location"))
+		}
+		vote := pokerPath(round.ID, "/stories/"+s1.Ref+"/vote")
+		for c, p := range map[*client]int{tm.dev: 5, tm.pm: 8, tm.po: 5} {
+			c.put(t, vote, map[string]int{"points": p}).want(t, http.StatusOK)
+		}
+		tm.viewer.put(t, vote, map[string]int{"points": 3}).wantError(t, http.StatusForbidden, "forbidden", "")
+		tm.stakeholder.put(t, vote, map[string]int{"points": 3}).wantError(t, http.StatusForbidden, "forbidden", "")
+		// Hidden: who voted, and one's own vote, but no values and no
+		// suggestion to anchor on.
+		for c, mine := range map[*client]*int{tm.viewer: nil, tm.dev: intp(5), tm.pm: intp(8)} {
+			it := c.pokerRound(t, round.ID).Stories[0]
+			if len(it.Voters) != 3 || len(it.Votes) != 0 || it.Spread != nil || it.Suggestion != nil || it.Revealed {
+				t.Errorf("%s sees before the reveal: %+v", c.name, it)
+			}
+			if (mine == nil) != (it.MyVote == nil) || (mine != nil && *it.MyVote != *mine) {
+				t.Errorf("%s's own vote = %v, want %v", c.name, it.MyVote, mine)
+			}
+		}
+		// A changed vote counts once.
+		tm.dev.put(t, vote, map[string]int{"points": 3}).want(t, http.StatusOK)
+		tm.dev.put(t, vote, map[string]int{"points": 5}).want(t, http.StatusOK)
+
+		agree := pokerPath(round.ID, "/stories/"+s1.Ref+"/agree")
+		reveal := pokerPath(round.ID, "/stories/"+s1.Ref+"/reveal")
+		tm.po.post(t, agree, map[string]int{"points": 5}).wantError(t, http.StatusUnprocessableEntity, "unprocessable", "")
+		tm.dev.post(t, reveal, nil).wantError(t, http.StatusForbidden, "forbidden", "")
+		tm.po.post(t, reveal, nil, "If-Match", `"1"`).wantError(t, http.StatusConflict, "conflict", "")
+		cur := tm.po.pokerRound(t, round.ID)
+		got := decodeAs[apiPokerRound](t, tm.po.post(t, reveal, nil, "If-Match", strconv.Itoa(cur.Version)).want(t, http.StatusOK))
+		it := got.Stories[0]
+		if !it.Revealed || len(it.Votes) != 3 || it.Spread == nil || *it.Spread != (struct {
+			Min       int  `json:"min"`
+			Max       int  `json:"max"`
+			Mode      int  `json:"mode"`
+			Consensus bool `json:"consensus"`
+		}{5, 8, 5, false}) {
+			t.Errorf("revealed: %+v (spread %+v)", it, it.Spread)
+		}
+		if it.Suggestion == nil || it.Suggestion.Points == nil || *it.Suggestion.Points != 5 {
+			t.Errorf("suggestion after the reveal = %+v, want 5", it.Suggestion)
+		}
+		if v := tm.viewer.pokerRound(t, round.ID).Stories[0]; len(v.Votes) != 3 {
+			t.Errorf("the viewer sees %d votes after the reveal, want 3", len(v.Votes))
+		}
+		tm.dev.put(t, vote, map[string]int{"points": 13}).wantError(t, http.StatusUnprocessableEntity, "unprocessable", "")
+
+		// A new vote clears and hides the votes.
+		it = decodeAs[apiPokerRound](t, tm.po.post(t, pokerPath(round.ID, "/stories/"+s1.Ref+"/revote"), nil).want(t, http.StatusOK)).Stories[0]
+		if it.Revealed || len(it.Voters) != 0 {
+			t.Errorf("after a new vote: %+v", it)
+		}
+		tm.dev.put(t, vote, map[string]int{"points": 5}).want(t, http.StatusOK)
+		tm.pm.put(t, vote, map[string]int{"points": 5}).want(t, http.StatusOK)
+		tm.po.post(t, reveal, nil).want(t, http.StatusOK)
+		got = decodeAs[apiPokerRound](t, tm.po.post(t, agree, map[string]int{"points": 5}).want(t, http.StatusOK))
+		it = got.Stories[0]
+		if it.Agreed == nil || *it.Agreed != 5 || it.AgreedBy == nil || it.AgreedBy.Email != "po@example.com" || it.Points == nil || *it.Points != 5 || !it.Spread.Consensus {
+			t.Errorf("agreed: %+v", it)
+		}
+		voters := map[string]int{}
+		for _, v := range it.Votes {
+			voters[v.Voter.Email] = v.Points
+		}
+		if len(voters) != 2 || voters["dev@example.com"] != 5 || voters["pm@example.com"] != 5 {
+			t.Errorf("who voted what = %v", voters)
+		}
+		if st := decodeAs[apiStory](t, tm.viewer.get(t, "/api/v1/stories/"+s1.Ref).want(t, http.StatusOK)); st.Points == nil || *st.Points != 5 {
+			t.Errorf("%s points = %v, want the agreed 5", s1.Ref, st.Points)
+		}
+		tm.po.post(t, pokerPath(round.ID, "/stories/"+s2.Ref+"/reveal"), nil).wantError(t, http.StatusUnprocessableEntity, "unprocessable", "")
+
+		// Closing ends the voting and keeps everything.
+		closed := decodeAs[apiPokerRound](t, tm.po.post(t, pokerPath(round.ID, "/close"), nil).want(t, http.StatusOK))
+		if closed.Status != "closed" || closed.Stories[0].Agreed == nil {
+			t.Errorf("closed round = %+v", closed)
+		}
+		tm.dev.put(t, pokerPath(round.ID, "/stories/"+s2.Ref+"/vote"), map[string]int{"points": 3}).wantError(t, http.StatusUnprocessableEntity, "unprocessable", "")
+		if rounds := list[apiPokerRound](t, tm.viewer, "/api/v1/products/BOOK/poker"); len(rounds) != 1 || rounds[0].ID != round.ID {
+			t.Errorf("rounds = %+v", rounds)
+		}
+
+		// Bad input and missing things.
+		other := decodeAs[apiPokerRound](t, tm.po.post(t, "/api/v1/products/BOOK/poker", map[string]any{"title": "Second", "stories": []string{s2.Ref}}).want(t, http.StatusCreated))
+		many := make([]string, 51)
+		for i := range many {
+			many[i] = s2.Ref
+		}
+		for _, c := range []struct {
+			who    *client
+			method string
+			path   string
+			body   any
+			status int
+			code   string
+			field  string
+		}{
+			{tm.po, "POST", "/api/v1/products/BOOK/poker", map[string]any{"stories": []string{s2.Ref}}, 400, "invalid", "title"},
+			{tm.po, "POST", "/api/v1/products/BOOK/poker", map[string]any{"title": "x"}, 400, "invalid", "stories"},
+			{tm.po, "POST", "/api/v1/products/BOOK/poker", map[string]any{"title": "x", "stories": many}, 400, "invalid", "stories"},
+			{tm.po, "POST", "/api/v1/products/BOOK/poker", map[string]any{"title": "x", "stories": []string{"EBOOK-1"}}, 400, "invalid", "stories"},
+			{tm.po, "POST", "/api/v1/products/BOOK/poker", map[string]any{"title": "x", "stories": "BOOK-1"}, 400, "invalid", "stories"},
+			{tm.po, "POST", "/api/v1/products/BOOK/poker", map[string]any{"title": "x", "stories": []string{"BOOK-999"}}, 404, "not_found", ""},
+			{tm.po, "POST", "/api/v1/products/NOPE/poker", map[string]any{"title": "x", "stories": []string{"NOPE-1"}}, 404, "not_found", ""},
+			{tm.dev, "PUT", pokerPath(other.ID, "/stories/"+s2.Ref+"/vote"), map[string]int{"points": 4}, 400, "invalid", "points"},
+			{tm.dev, "PUT", pokerPath(other.ID, "/stories/"+s2.Ref+"/vote"), map[string]string{"points": "five"}, 400, "invalid", "points"},
+			{tm.dev, "PUT", pokerPath(other.ID, "/stories/"+s2.Ref+"/vote"), map[string]any{}, 400, "invalid", "points"},
+			{tm.dev, "PUT", pokerPath(other.ID, "/stories/"+s1.Ref+"/vote"), map[string]int{"points": 3}, 404, "not_found", ""},
+			{tm.dev, "PUT", pokerPath(99999, "/stories/"+s1.Ref+"/vote"), map[string]int{"points": 3}, 404, "not_found", ""},
+			{tm.po, "POST", pokerPath(other.ID, "/stories/"+s2.Ref+"/agree"), map[string]int{"points": 7}, 400, "invalid", "points"},
+			{tm.po, "POST", pokerPath(other.ID, "/close"), nil, 200, "", ""},
+			{tm.po, "POST", pokerPath(other.ID, "/close"), nil, 422, "unprocessable", ""},
+			{tm.viewer, "GET", "/api/v1/poker/abc", nil, 400, "invalid", "id"},
+			{tm.viewer, "GET", pokerPath(99999, ""), nil, 404, "not_found", ""},
+			{tm.outsider, "GET", pokerPath(round.ID, ""), nil, 404, "not_found", ""},
+			{e.anon(), "GET", pokerPath(round.ID, ""), nil, 401, "unauthorized", ""},
+		} {
+			res := c.who.do(t, c.method, c.path, c.body)
+			if c.status == 200 {
+				res.want(t, http.StatusOK)
+				continue
+			}
+			res.wantError(t, c.status, c.code, c.field)
+		}
+	})
+}
+
+func intp(n int) *int { return &n }
