@@ -340,7 +340,7 @@ func (a *App) seedDemoWork(ctx context.Context, users map[string]*northstar.User
 			return fmt.Errorf("demo sprint %d: %w", n, err)
 		}
 		if n == 5 {
-			break // the next sprint stays planned and empty
+			continue // the next sprint stays planned and empty
 		}
 		var refs []string
 		var work []seeded
@@ -389,7 +389,7 @@ func (a *App) seedDemoWork(ctx context.Context, users map[string]*northstar.User
 			}
 		}
 		if n == 4 {
-			break // the active sprint
+			continue // the active sprint
 		}
 		// The review: the PO checks the criteria and accepts what is done.
 		at(start.AddDate(0, 0, 11), 14, 0)
