@@ -140,7 +140,9 @@ func (a *App) seedDemoWork(ctx context.Context, users map[string]*northstar.User
 	as := func(email string) context.Context { return northstar.NewContextWithUser(ctx, users[email]) }
 	pm, po, dev := as("pm@northstar.test"), as("po@northstar.test"), as("dev@northstar.test")
 	day := func(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC) }
-	at := func(t time.Time, hour, minute int) { a.db.TravelTo(day(t).Add(time.Duration(hour)*time.Hour + time.Duration(minute)*time.Minute)) }
+	at := func(t time.Time, hour, minute int) {
+		a.db.TravelTo(day(t).Add(time.Duration(hour)*time.Hour + time.Duration(minute)*time.Minute))
+	}
 	date := func(t time.Time) northstar.Date { return northstar.Date{Time: day(t)} }
 	f64 := func(v float64) *float64 { return &v }
 
