@@ -1,0 +1,337 @@
+package app
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/northstar-pm/northstar"
+	"github.com/northstar-pm/northstar/internal/importer"
+	"github.com/northstar-pm/northstar/internal/store"
+)
+
+// exportPage is how many stories, feedback items or activity entries an
+// export reads at a time: memory stays bounded however large the product.
+const exportPage = 500
+
+// ExportStats counts what an export wrote.
+type ExportStats struct {
+	Products int `json:"products"`
+	Stories  int `json:"stories"`
+	Features int `json:"features"`
+	Comments int `json:"comments"`
+	Activity int `json:"activity"`
+	Feedback int `json:"feedback"`
+}
+
+// Export writes a complete JSON export of the given products, or of every
+// product when all is true (admins only): products with members, strategy,
+// objectives, releases, themes, features, stories with criteria and tasks,
+// sprints, feedback, comments and activity, plus users, customers and
+// teams. It streams: stories, feedback, comments and activity are read and
+// written a page at a time, in one read transaction so the export is one
+// consistent picture. "northstar import export-file" reads it back.
+func (a *App) Export(ctx context.Context, keys []string, all bool, w io.Writer) (ExportStats, error) {
+	var st ExportStats
+	bw := bufio.NewWriterSize(w, 64<<10)
+	e := &exportWriter{w: bw}
+	err := a.db.View(ctx, func(tx *store.Tx) error {
+		user, err := currentUser(ctx)
+		if err != nil {
+			return err
+		}
+		var products []*northstar.Product
+		if all {
+			if !user.Admin {
+				return northstar.Errorf(northstar.EFORBIDDEN, "Only admins may export the whole installation.")
+			}
+			if products, err = tx.FindProducts(ctx, user, northstar.ProductFilter{IncludeArchived: true}); err != nil {
+				return err
+			}
+		} else {
+			if len(keys) == 0 {
+				return northstar.FieldError("product", "Name a product to export.")
+			}
+			for _, k := range keys {
+				_, p, err := authorize(ctx, tx, normalizeKey(k), northstar.ActionRead)
+				if err != nil {
+					return err
+				}
+				products = append(products, p)
+			}
+		}
+		e.raw(`{"format":`)
+		e.value(importer.ExportFormat)
+		e.raw(`,"version":`)
+		e.value(importer.ExportVersion)
+		e.raw(`,"northstar_version":`)
+		e.value(northstar.Version)
+		e.raw(`,"exported_at":`)
+		e.value(tx.Now)
+		if all {
+			users, err := tx.FindUsers(ctx)
+			if err != nil {
+				return err
+			}
+			e.field("users", users)
+			teams, err := tx.FindTeams(ctx)
+			if err != nil {
+				return err
+			}
+			e.field("teams", teams)
+			e.raw(`,"customers":[`)
+			afterName, afterID, n := "", int64(0), 0
+			for {
+				cs, err := tx.FindCustomers(ctx, "", afterName, afterID, exportPage)
+				if err != nil {
+					return err
+				}
+				for _, c := range cs {
+					e.item(&n, c)
+				}
+				if len(cs) < exportPage {
+					break
+				}
+				afterName, afterID = cs[len(cs)-1].Name, cs[len(cs)-1].ID
+			}
+			e.raw("]")
+		}
+		e.raw(`,"products":[`)
+		for i, p := range products {
+			if i > 0 {
+				e.raw(",")
+			}
+			if err := a.exportProduct(ctx, tx, p, e, &st); err != nil {
+				return fmt.Errorf("export %s: %w", p.Key, err)
+			}
+			st.Products++
+			if e.err != nil {
+				return e.err
+			}
+		}
+		e.raw("]}\n")
+		return e.err
+	})
+	if err != nil {
+		return st, err
+	}
+	return st, bw.Flush()
+}
+
+func (a *App) exportProduct(ctx context.Context, tx *store.Tx, p *northstar.Product, e *exportWriter, st *ExportStats) error {
+	p.Role = ""
+	e.raw(`{"product":`)
+	e.value(p)
+	members, err := tx.FindMembers(ctx, p.ID)
+	if err != nil {
+		return err
+	}
+	e.field("members", members)
+	strategy, err := tx.FindStrategy(ctx, p)
+	if err != nil {
+		return err
+	}
+	e.field("strategy", strategy)
+	objectives, err := tx.FindObjectives(ctx, p.ID, true)
+	if err != nil {
+		return err
+	}
+	e.field("objectives", objectives)
+	releases, err := tx.FindReleases(ctx, p.ID)
+	if err != nil {
+		return err
+	}
+	e.field("releases", releases)
+	themes, err := tx.FindThemes(ctx, p.ID)
+	if err != nil {
+		return err
+	}
+	e.field("themes", themes)
+	sprints, err := tx.ProductSprints(ctx, p.ID)
+	if err != nil {
+		return err
+	}
+	sprintName := map[int64]string{}
+	sprintList := []*northstar.Sprint{}
+	for _, s := range sprints {
+		sprintName[s.ID] = s.Name
+		sprintList = append(sprintList, s)
+	}
+	e.field("sprints", sprintList)
+	features, err := tx.FindFeatures(ctx, p.ID)
+	if err != nil {
+		return err
+	}
+	fRefs, err := tx.FeatureExternalRefs(ctx, p.ID)
+	if err != nil {
+		return err
+	}
+	e.raw(`,"features":[`)
+	n := 0
+	for _, f := range features {
+		e.item(&n, importer.ExportedFeature{Feature: f, ExternalRef: fRefs[f.ID]})
+	}
+	st.Features += len(features)
+	e.raw(`],"stories":[`)
+	n = 0
+	after := ""
+	for {
+		stories, err := tx.FindStories(ctx, p.ID, northstar.StoryFilter{After: after, Limit: exportPage})
+		if err != nil {
+			return err
+		}
+		ids := make([]int64, len(stories))
+		for i, s := range stories {
+			ids[i] = s.ID
+		}
+		imps, err := tx.StoryImports(ctx, ids)
+		if err != nil {
+			return err
+		}
+		for _, s := range stories {
+			es := importer.ExportedStory{Story: s}
+			if imp, ok := imps[s.ID]; ok {
+				es.ExternalRef, es.ExternalPoints = imp.Ref, imp.RawPoints
+			}
+			if s.SprintID != nil {
+				es.Sprint = sprintName[*s.SprintID]
+			}
+			e.item(&n, es)
+		}
+		st.Stories += len(stories)
+		if e.err != nil {
+			return e.err
+		}
+		if len(stories) < exportPage {
+			break
+		}
+		after = stories[len(stories)-1].Rank
+	}
+	e.raw(`],"feedback":[`)
+	n = 0
+	var before int64
+	for {
+		fs, err := tx.FindFeedbackList(ctx, p.ID, northstar.FeedbackFilter{Before: before, Limit: exportPage})
+		if err != nil {
+			return err
+		}
+		for _, f := range fs {
+			e.item(&n, f)
+		}
+		st.Feedback += len(fs)
+		if len(fs) < exportPage {
+			break
+		}
+		before = fs[len(fs)-1].ID
+	}
+	e.raw(`],"comments":[`)
+	n = 0
+	if err := tx.EachComment(ctx, p.ID, func(c *store.ExportedComment) error {
+		e.item(&n, importer.ExportedComment(*c))
+		st.Comments++
+		return e.err
+	}); err != nil {
+		return err
+	}
+	e.raw(`],"activity":[`)
+	n = 0
+	before = 0
+	for {
+		acts, err := tx.FindActivities(ctx, p.ID, northstar.ActivityFilter{Before: before, Limit: exportPage})
+		if err != nil {
+			return err
+		}
+		for _, act := range acts {
+			e.item(&n, act)
+		}
+		st.Activity += len(acts)
+		if len(acts) < exportPage || e.err != nil {
+			break
+		}
+		before = acts[len(acts)-1].ID
+	}
+	e.raw("]}")
+	return e.err
+}
+
+// exportWriter writes JSON piece by piece and keeps the first error.
+type exportWriter struct {
+	w   *bufio.Writer
+	err error
+}
+
+func (e *exportWriter) raw(s string) {
+	if e.err == nil {
+		_, e.err = e.w.WriteString(s)
+	}
+}
+
+func (e *exportWriter) value(v any) {
+	if e.err != nil {
+		return
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		e.err = err
+		return
+	}
+	_, e.err = e.w.Write(b)
+}
+
+func (e *exportWriter) field(name string, v any) {
+	e.raw(`,"` + name + `":`)
+	e.value(v)
+}
+
+// item writes one element of an array, with a comma after the first.
+func (e *exportWriter) item(n *int, v any) {
+	if *n > 0 {
+		e.raw(",")
+	}
+	*n++
+	e.value(v)
+}
+
+// ImportExport reads a file written by Export and imports every product
+// in it, or only the product only names (into a product of that key,
+// which is created when missing: the way to move a product from SQLite to
+// PostgreSQL). Features, stories (with criteria, points, labels, sprint,
+// assignee), releases, sprints and comments come back; items keep their
+// old ref as external reference, so importing the same file again updates
+// them.
+func (a *App) ImportExport(ctx context.Context, f *importer.ExportFile, only string, opts ImportOptions) ([]*ImportReport, error) {
+	var reports []*ImportReport
+	for i := range f.Products {
+		ep := &f.Products[i]
+		if only != "" && !strings.EqualFold(ep.Product.Key, only) {
+			continue
+		}
+		key := ep.Product.Key
+		if _, err := a.Product(ctx, key); isNotFound(err) {
+			if opts.DryRun {
+				reports = append(reports, &ImportReport{Product: key, Format: "export", DryRun: true,
+					Errors: []importer.RowError{{Reason: fmt.Sprintf("product %s does not exist yet; it will be created", key)}}})
+				continue
+			}
+			if _, err := a.CreateProduct(ctx, northstar.NewProduct{Key: key, Name: ep.Product.Name, Description: ep.Product.Description,
+				Vision: ep.Product.Vision, Stage: ep.Product.Stage}); err != nil {
+				return reports, fmt.Errorf("create product %s: %w", key, err)
+			}
+		} else if err != nil {
+			return reports, err
+		}
+		res := ep.Items()
+		rep, err := a.Import(ctx, key, res, opts)
+		if err != nil {
+			return reports, err
+		}
+		reports = append(reports, rep)
+	}
+	if only != "" && len(reports) == 0 {
+		return nil, northstar.Errorf(northstar.ENOTFOUND, "The export holds no product %s.", strings.ToUpper(only))
+	}
+	return reports, nil
+}
