@@ -246,6 +246,7 @@ type history struct {
 	team    *northstar.Team
 	sim     *northstar.Simulation
 	cadence Cadence
+	today   northstar.Date
 }
 
 // forecastTeam picks the team of a product forecast: the one named, which
@@ -287,8 +288,8 @@ func teamHistory(ctx context.Context, tx *store.Tx, t *northstar.Team, o Forecas
 	if err != nil {
 		return nil, err
 	}
-	h := &history{team: t, sim: &northstar.Simulation{Unit: o.Unit, Seed: o.Seed}, cadence: Cadence{Days: 14}}
 	today := northstar.Date{Time: time.Date(tx.Now.Year(), tx.Now.Month(), tx.Now.Day(), 0, 0, 0, 0, time.UTC)}
+	h := &history{team: t, sim: &northstar.Simulation{Unit: o.Unit, Seed: o.Seed}, cadence: Cadence{Days: 14}, today: today}
 	var lastClosed, firstOpen *northstar.Sprint
 	for _, s := range sprints { // newest first
 		if s.Status != northstar.SprintClosed {
@@ -384,7 +385,9 @@ func (f *SetForecast) simulate(h *history) error {
 	if len(f.Unestimated) > 0 {
 		f.Note += fmt.Sprintf(" %d unestimated stories have no suggestion and are left out.", len(f.Unestimated))
 	}
-	if f.Release != nil && !f.Release.Target.IsZero() {
+	if f.Release != nil && !f.Release.Target.IsZero() && f.Release.Target.Before(h.today.Time) {
+		f.Note += fmt.Sprintf(" The target date, %s, has passed.", f.Release.Target)
+	} else if f.Release != nil && !f.Release.Target.IsZero() {
 		n := northstar.SprintsBy(h.cadence.First, h.cadence.Days, f.Release.Target)
 		wf, err := h.sim.ForecastWork(n)
 		if err != nil {
