@@ -153,6 +153,9 @@ func newEntryView(a *northstar.Activity) entryView {
 				continue
 			}
 		}
+		if c.Field == "rank" {
+			continue // an ordering key, meaningless to read
+		}
 		cv := changeView{Field: strings.ReplaceAll(c.Field, "_", " "), Old: formatValue(c.Old), New: formatValue(c.New)}
 		cv.Long = len(cv.Old) > 60 || len(cv.New) > 60
 		e.Changes = append(e.Changes, cv)
@@ -599,21 +602,32 @@ func (web *Web) notifications(w http.ResponseWriter, r *http.Request) error {
 			v.Unread = append(v.Unread, newNotificationView(x))
 		}
 	}
-	all, n, err := web.app.Notifications(ctx, false, max(before, 0), notificationsPage+1)
-	if err != nil {
-		return err
-	}
-	v.UnreadN = n
-	if len(all) > notificationsPage {
-		all = all[:notificationsPage]
-		v.OlderURL = "/notifications?before=" + strconv.FormatInt(all[len(all)-1].ID, 10)
-	}
-	for _, x := range all {
-		// The unread ones are listed first already.
-		if x.ReadAt == nil && !v.Paging && len(v.Unread) < 200 {
-			continue
+	// The read ones, newest first, a page at a time: the unread are
+	// listed above, so pages of them are skipped (a few at most).
+	cursor, exhausted := max(before, 0), false
+	for range 5 {
+		page, n, err := web.app.Notifications(ctx, false, cursor, 100)
+		if err != nil {
+			return err
 		}
-		v.Earlier = append(v.Earlier, newNotificationView(x))
+		v.UnreadN = n
+		for _, x := range page {
+			cursor = x.ID
+			if x.ReadAt == nil && !v.Paging {
+				continue
+			}
+			if len(v.Earlier) == notificationsPage {
+				v.OlderURL = "/notifications?before=" + strconv.FormatInt(v.Earlier[len(v.Earlier)-1].ID, 10)
+				break
+			}
+			v.Earlier = append(v.Earlier, newNotificationView(x))
+		}
+		if exhausted = len(page) < 100; exhausted || v.OlderURL != "" {
+			break
+		}
+	}
+	if v.OlderURL == "" && !exhausted {
+		v.OlderURL = "/notifications?before=" + strconv.FormatInt(cursor, 10)
 	}
 	return web.render(w, r, http.StatusOK, "notifications", v)
 }

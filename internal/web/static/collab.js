@@ -229,7 +229,7 @@
     switch (e.key) {
       case "ArrowDown": e.preventDefault(); this.select(this.active + 1); break;
       case "ArrowUp": e.preventDefault(); this.select(this.active - 1); break;
-      case "Enter": case "Tab": e.preventDefault(); this.choose(this.active); break;
+      case "Enter": case "Tab": e.preventDefault(); swallowNext(e.key); this.choose(this.active); break;
       case "Escape": e.preventDefault(); this.close(); break;
     }
   };
@@ -246,6 +246,18 @@
     this.close();
     ta.dispatchEvent(new Event("input", { bubbles: true }));
   };
+
+  // Test drivers and remote desktops may send a key's character on its
+  // own after a cancelled keydown: hold it back once.
+  function swallowNext(key) {
+    function onPress(ev) { if (ev.key === key) { ev.preventDefault(); done(); } }
+    function done() {
+      document.removeEventListener("keypress", onPress, true);
+      document.removeEventListener("keyup", done, true);
+    }
+    document.addEventListener("keypress", onPress, true);
+    document.addEventListener("keyup", done, true);
+  }
 
   function enhanceMentions(scope) {
     var tas = (scope || document).querySelectorAll("textarea[data-mentions]");
@@ -268,6 +280,35 @@
       loadDiscussion(roots[i]);
     }
   };
+
+  // Live updates: the discussion names its product and item for live.js
+  // (server-sent events), which this file loads once a discussion is on
+  // the page; others' changes to the item reload the discussion, and any
+  // change of theirs may have rung the bell (live.js asks for that).
+  function startLive() {
+    if (window.northstarLive || document.querySelector("script[data-live-loader]")) return;
+    if (!document.querySelector("[data-live-product]")) return;
+    var s = document.createElement("script");
+    s.src = "/static/live.js";
+    s.defer = true;
+    s.setAttribute("data-live-loader", "");
+    document.head.appendChild(s);
+  }
+
+  document.addEventListener("northstar:discussion", startLive);
+  document.addEventListener("northstar:change", function (e) {
+    var c = e.detail || {};
+    if (c.own) return;
+    var roots = document.querySelectorAll("[data-discussion]");
+    for (var i = 0; i < roots.length; i++) {
+      var live = roots[i].querySelector("[data-live-item]");
+      if (live && live.getAttribute("data-live-item") === c.kind + ":" + c.ref) {
+        window.Northstar.refreshDiscussion();
+        return;
+      }
+    }
+  });
+  document.addEventListener("northstar:resync", function () { window.Northstar.refreshDiscussion(); });
 
   onReady(function () {
     refreshBell();
