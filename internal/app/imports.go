@@ -115,6 +115,11 @@ func (a *App) Import(ctx context.Context, key string, res *importer.Result, opts
 		return nil, fmt.Errorf("import into %s: %w", key, err)
 	}
 	a.planItems(plan, res.Items, rep)
+	if !opts.DryRun && opts.AllOrNothing && len(rep.Errors) > 0 {
+		// Nothing is written: report no changes, only the bad rows.
+		rep.addCounts(importCounts{})
+		rep.SprintsCreated, rep.ReleasesCreated, rep.TeamCreated = []string{}, []string{}, ""
+	}
 	if opts.DryRun || (opts.AllOrNothing && len(rep.Errors) > 0) {
 		rep.Duration = time.Since(start).Round(time.Millisecond).String()
 		return rep, nil
@@ -143,6 +148,7 @@ func (a *App) Import(ctx context.Context, key string, res *importer.Result, opts
 			var re *importer.RowError
 			if errors.As(err, &re) {
 				rep.Errors = append(rep.Errors, *re)
+				rep.addCounts(importCounts{})
 				rep.SprintsCreated, rep.ReleasesCreated, rep.TeamCreated = []string{}, []string{}, ""
 				rep.Duration = time.Since(start).Round(time.Millisecond).String()
 				return rep, nil

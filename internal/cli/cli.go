@@ -57,6 +57,8 @@ func Run(ctx context.Context, args []string, env Env) int {
 		"logout":   func(env Env) command { return &logoutCmd{env: env} },
 		"products": func(env Env) command { return &productsCmd{env: env} },
 		"stories":  func(env Env) command { return &storiesCmd{env: env} },
+		"import":   func(env Env) command { return &importCmd{env: env, db: dbFlags{env: env}} },
+		"export":   func(env Env) command { return &exportCmd{env: env, db: dbFlags{env: env}} },
 	}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		usage(env.Stderr, cmds)
