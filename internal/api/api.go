@@ -96,6 +96,7 @@ func (a *API) Routes() []httpx.Route {
 	routes = append(routes, a.streamRoutes()...)
 	routes = append(routes, a.collabRoutes()...)
 	routes = append(routes, a.estimationRoutes()...)
+	routes = append(routes, a.importRoutes()...)
 	return append(routes, a.portalRoutes()...)
 }
 
