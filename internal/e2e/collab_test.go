@@ -226,6 +226,23 @@ func TestCollaboration(t *testing.T) {
 	}
 	checkCSP(t, pm)
 	shot(t, pm, "collab-webhooks")
+
+	// On a phone, in the dark theme: the discussion still reads.
+	phone := newBrowser(t, 390, 844)
+	signIn(t, phone, ts.URL, "po@northstar.test")
+	err = chromedp.Do(phone,
+		chromedp.Click(`#theme-toggle`),
+		chromedp.Navigate(story),
+		chromedp.WaitVisible(`#discussion .dsc-comment`),
+		chromedp.Click(`#comment-new`),
+		chromedp.SendKeys(`#comment-new`, "@p"),
+		chromedp.WaitVisible(`.mention-list li`),
+		chromedp.ScrollIntoView(`#discussion`),
+	)
+	if err != nil {
+		t.Fatalf("phone: %v", err)
+	}
+	screenshot(t, phone, "collab-phone-dark")
 }
 
 // shotAt scrolls an element into view and takes a screenshot.

@@ -498,7 +498,8 @@ type mentionView struct {
 }
 
 // mentions answers the comment box's autocomplete: the product's members
-// whose handle, address or name starts with ?q, as JSON. A handle is the
+// but the current user whose handle, address or name starts with ?q, as
+// JSON. A handle is the
 // part of the address before the @, or the whole address when two members
 // share that part.
 func (web *Web) mentions(w http.ResponseWriter, r *http.Request) error {
@@ -512,9 +513,13 @@ func (web *Web) mentions(w http.ResponseWriter, r *http.Request) error {
 		local, _, _ := strings.Cut(strings.ToLower(m.Email), "@")
 		locals[local]++
 	}
+	me := northstar.UserFromContext(r.Context())
 	out := []mentionView{}
 	for _, m := range members {
 		email := strings.ToLower(m.Email)
+		if me != nil && strings.EqualFold(me.Email, email) {
+			continue // nobody needs to tell themselves
+		}
 		local, _, _ := strings.Cut(email, "@")
 		handle := local
 		if locals[local] > 1 {

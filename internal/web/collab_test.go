@@ -136,6 +136,17 @@ func testDiscussion(t *testing.T, s *site) {
 		t.Errorf("pm's bell = %d after a change to a watched story, want at least 1", got)
 	}
 
+	// An admin may delete anyone's comment.
+	reply, err := s.app.AddComment(s.as(t, "dev@northstar.test"), "story", story.Ref, "Estimated: 5 points.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := s.login(t, "admin@northstar.test")
+	want(t, admin.hxGet(disc), http.StatusOK, fmt.Sprintf(`action="/comments/%d/delete"`, reply.ID))
+	wantNot(t, pm.hxGet(disc), fmt.Sprintf(`action="/comments/%d/delete"`, reply.ID))
+	want(t, admin.hx(fmt.Sprintf("/comments/%d/delete", reply.ID), url.Values{"kind": {"story"}, "ref": {story.Ref}}), http.StatusOK)
+	wantNot(t, pm.hxGet(disc), "Estimated: 5 points.</p>")
+
 	// The author deletes the comment.
 	want(t, pm.post("/comments/"+commentID+"/delete", url.Values{"kind": {"story"}, "ref": {story.Ref}}), http.StatusSeeOther)
 	want(t, pm.hxGet(disc), http.StatusOK, "No comments yet.", "deleted a comment on")
@@ -192,6 +203,10 @@ func testDiscussionOnEveryItem(t *testing.T, s *site) {
 	want(t, a, http.StatusOK)
 	if err := json.Unmarshal([]byte(a.body), &got); err != nil || len(got) != 1 || got[0].Handle != "dev" {
 		t.Errorf("mentions ?q=da = %s (%v), want dev (Dana Kim)", a.body, err)
+	}
+	// Not oneself.
+	if a := pm.get("/products/BOOK/mentions?q=p"); strings.Contains(a.body, `"pm"`) || !strings.Contains(a.body, `"po"`) {
+		t.Errorf("mentions ?q=p for the PM = %s, want po and not pm", a.body)
 	}
 	want(t, pm.get("/products/NOPE/mentions?q=a"), http.StatusNotFound)
 }
