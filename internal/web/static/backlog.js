@@ -1,7 +1,8 @@
 // The backlog and story panel: drag and drop (SortableJS), move buttons
 // without a reload, the side panel, keyboard shortcuts and the live
-// preview of the story sentence. Every action also works without this
-// file: the rows' move buttons and all panel forms are plain forms.
+// preview of the story sentence, and live updates: other people's changes
+// (live.js) refresh the rows. Every action also works without this file:
+// the rows' move buttons and all panel forms are plain forms.
 (function () {
   "use strict";
 
@@ -41,10 +42,16 @@
 
   // postMove sends a move; it resolves on success and rejects with the
   // server's message.
+  var movesInFlight = 0; // moves on their way to the server
+  var moveCount = 0;     // moves made on this page so far
+
   function postMove(ref, data) {
     var l = list();
     var base = l ? l.getAttribute("data-move-base") : null;
     if (!base) return Promise.reject(new Error("This page cannot move stories."));
+    movesInFlight++;
+    moveCount++;
+    var settle = function () { movesInFlight--; };
     return fetch(base + encodeURIComponent(ref) + "/move", {
       method: "POST",
       credentials: "same-origin",
@@ -56,7 +63,7 @@
         var plain = (res.headers.get("Content-Type") || "").indexOf("text/plain") === 0;
         throw new Error(plain && text ? text : "The move failed (" + res.status + "). Please try again.");
       });
-    });
+    }).then(function (v) { settle(); return v; }, function (err) { settle(); throw err; });
   }
 
   // reloadList fetches the list again, after a failed move left the page
@@ -75,6 +82,8 @@
     if (l) l.classList.toggle("has-more", !!$("#load-more a"));
   }
 
+  var dragging = false; // a row is in the air
+
   function initSortable() {
     var l = list();
     if (!l || !window.Sortable || l.getAttribute("data-sortable") !== "true" || l.sortableReady) return;
@@ -86,7 +95,9 @@
       ghostClass: "drag-ghost",
       chosenClass: "drag-chosen",
       dragClass: "drag-dragging",
+      onStart: function () { dragging = true; },
       onEnd: function (evt) {
+        dragging = false;
         if (evt.oldIndex === evt.newIndex) return;
         var row = evt.item;
         var prev = siblingRow(row, -1), next = siblingRow(row, 1);
@@ -376,6 +387,148 @@
       case "Escape":
         if (closePanel()) e.preventDefault();
         break;
+    }
+  });
+
+  // ---- Live updates ---------------------------------------------------------
+  //
+  // live.js reports other people's changes. The rows loaded so far (the
+  // first page and those "load more" added) are fetched again with the
+  // page's filters and swapped in at once, keeping the scroll position,
+  // the selection, the focus and the side panel. A refresh waits while a
+  // row is being dragged or moved and is dropped if a move was made while
+  // it was on its way; the page's own changes do not trigger one.
+
+  var liveTimer = null;
+  var liveBusy = false;
+  var liveAgain = false;
+  var liveHidden = false;
+  var liveChanged = {}; // refs others changed since the last refresh
+
+  function scheduleLive(ms) {
+    clearTimeout(liveTimer);
+    liveTimer = setTimeout(liveRefresh, ms);
+  }
+
+  function liveBlocked() {
+    if (dragging || movesInFlight > 0 || document.querySelector(".drag-chosen")) return true;
+    // A filter or "load more" on its way brings the list anyway.
+    return !!document.querySelector(".backlog-filters.htmx-request, #load-more .htmx-request, #backlog-results.htmx-request");
+  }
+
+  function parseHTML(html) {
+    var t = document.createElement("template");
+    t.innerHTML = html;
+    return t.content;
+  }
+
+  // fragment fetches a part of the backlog page as htmx would.
+  function fragment(url, target) {
+    return fetch(url, { credentials: "same-origin", headers: { "HX-Request": "true", "HX-Target": target } })
+      .then(function (res) {
+        if (!res.ok || res.redirected) throw new Error("backlog: " + res.status);
+        return res.text();
+      });
+  }
+
+  // loadRest adds the pages after the first to a fresh list until it has
+  // as many rows as the page showed.
+  function loadRest(results, shown) {
+    var newList = results.querySelector("#backlog-list");
+    var more = results.querySelector("#load-more a");
+    if (!newList || !more || $all(".story-row", newList).length >= shown) return Promise.resolve(results);
+    return fragment(more.getAttribute("href"), "load-more").then(function (html) {
+      var part = parseHTML(html);
+      var ol = part.querySelector("ol");
+      if (ol) $all(".story-row", ol).forEach(function (r) { newList.appendChild(r); });
+      var next = part.querySelector("#load-more"), old = results.querySelector("#load-more");
+      if (next && old) old.replaceWith(next);
+      return loadRest(results, shown);
+    });
+  }
+
+  function liveRefresh() {
+    if (!list()) return;
+    if (document.visibilityState === "hidden") { liveHidden = true; return; }
+    if (liveBusy) { liveAgain = true; return; }
+    if (liveBlocked()) { scheduleLive(800); return; }
+    liveBusy = true;
+    liveAgain = false;
+    var moves = moveCount;
+    var shown = rows().length;
+    fragment(window.location.pathname + window.location.search, "backlog-results").then(function (html) {
+      var results = parseHTML(html).querySelector("#backlog-results");
+      if (!results) throw new Error("backlog: no list in the answer");
+      return loadRest(results, shown);
+    }).then(function (results) {
+      liveBusy = false;
+      // A move since the fetch began, or a new change: fetch again.
+      if (moves !== moveCount || liveAgain || liveBlocked()) { scheduleLive(300); return; }
+      swapResults(results);
+    }).catch(function () {
+      liveBusy = false; // the page stays as it is; the next change tries again
+    });
+  }
+
+  function swapResults(fresh) {
+    var old = document.getElementById("backlog-results");
+    if (!old) return;
+    var x = window.scrollX, y = window.scrollY;
+    var sel = selected(), selRef = sel && sel.getAttribute("data-ref");
+    // Where the keyboard was: a row's title or one of its move buttons.
+    var a = document.activeElement, focusRef = null, focusSel = null;
+    if (a && old.contains(a) && a.closest) {
+      var row = a.closest(".story-row");
+      var form = a.closest(".move-form");
+      if (row) {
+        focusRef = row.getAttribute("data-ref");
+        focusSel = form ? '.move-form[data-move="' + form.getAttribute("data-move") + '"] button' : ".row-title";
+      }
+    }
+    var node = document.importNode(fresh, true);
+    old.replaceWith(node);
+    if (window.htmx) window.htmx.process(node);
+    initSortable();
+    refreshMoreFlag();
+    var active = $("#story-panel.open #story-detail");
+    var activeRef = active && active.getAttribute("data-ref");
+    rows().forEach(function (r) {
+      var ref = r.getAttribute("data-ref");
+      if (ref === selRef) r.classList.add("selected");
+      if (ref === activeRef) r.classList.add("active");
+      if (liveChanged[ref]) r.classList.add("moved"); // the highlight of a changed row
+    });
+    liveChanged = {};
+    if (focusRef) {
+      var again = document.getElementById("story-" + focusRef);
+      var target = again && again.querySelector(focusSel);
+      if (target) target.focus({ preventScroll: true });
+    }
+    window.scrollTo(x, y);
+  }
+
+  // The story open in the side panel is not swapped under the person,
+  // who may be editing it: they are told, and a save that clashes shows
+  // both versions (the conflict box) as it always does.
+  function livePanel(change) {
+    var detail = $("#story-panel.open #story-detail");
+    if (!detail || detail.getAttribute("data-ref") !== change.ref) return;
+    var who = change.actor || "Someone";
+    toast(change.action === "deleted" ? who + " deleted " + change.ref + "." : who + " just changed " + change.ref + ".", change.action === "deleted");
+  }
+
+  document.addEventListener("northstar:change", function (e) {
+    var change = e.detail;
+    if (!change || change.own || change.kind !== "story" || !list()) return;
+    liveChanged[change.ref] = true;
+    livePanel(change);
+    scheduleLive(250);
+  });
+  document.addEventListener("northstar:resync", function () { scheduleLive(250); });
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible" && liveHidden) {
+      liveHidden = false;
+      scheduleLive(50);
     }
   });
 

@@ -8,6 +8,9 @@
 // show up; a poll waits while a card is being dragged, a move is on its
 // way or a card's menu is open, and an answer that started before the
 // last move is dropped, so that it never undoes what the person just did.
+// With live updates (live.js) other people's changes fetch the columns at
+// once, through the same checks, and the poll only runs once a minute, as
+// a safety net; if the stream cannot open, the poll stays at 5 seconds.
 //
 // Planning: stories are dragged between the backlog and the sprint;
 // dropping one posts Add or Remove and htmx swaps the planning body.
@@ -163,11 +166,55 @@
     });
   });
 
+  var lastFetch = Date.now(); // of the columns
+  var LIVE_POLL = 60000;       // the poll's period while the stream is open
+
+  function liveOn() { return !!(window.northstarLive && window.northstarLive.connected()); }
+
   document.addEventListener("htmx:beforeRequest", function (e) {
     var elt = e.detail && e.detail.elt;
     if (!elt || elt.id !== "board-columns") return;
     if (busy(elt)) { e.preventDefault(); return; }
+    // The timed poll (no triggering event) is not needed while changes
+    // arrive live.
+    var cfg = e.detail.requestConfig;
+    var trigger = cfg && cfg.triggeringEvent;
+    if (!trigger && liveOn() && Date.now() - lastFetch < LIVE_POLL) { e.preventDefault(); return; }
+    lastFetch = Date.now();
     if (e.detail.xhr) e.detail.xhr.boardMoves = moves;
+  });
+
+  // ---- Live updates -----------------------------------------------------------
+
+  var liveTimer = null;
+
+  // liveRefresh fetches the columns soon: at once if nothing is in the
+  // way, or once the card in the air has landed or the menu has closed.
+  function liveRefresh(delay) {
+    clearTimeout(liveTimer);
+    liveTimer = setTimeout(function () {
+      var b = board();
+      if (!b || document.visibilityState === "hidden") return; // caught up on return
+      if (busy(b)) { liveRefresh(700); return; }
+      refresh();
+    }, delay);
+  }
+
+  document.addEventListener("northstar:change", function (e) {
+    var change = e.detail;
+    if (!change || change.own) return;
+    if (change.kind !== "story" && change.kind !== "sprint" && change.kind !== "team") return;
+    if (!board()) {
+      // No active sprint on show: one that starts brings the board.
+      if (change.kind === "sprint" && change.action === "started") window.location.reload();
+      return;
+    }
+    liveRefresh(150);
+  });
+  document.addEventListener("northstar:resync", function () { liveRefresh(150); });
+  document.addEventListener("visibilitychange", function () {
+    // A hidden page skips its refreshes (see busy): catch up on return.
+    if (document.visibilityState === "visible" && liveOn()) liveRefresh(50);
   });
 
   document.addEventListener("htmx:beforeSwap", function (e) {
