@@ -270,6 +270,23 @@ func TestStreamSlowClientResyncs(t *testing.T) {
 	w.waitFor(t, "id: 1000\nevent: updated\ndata: {\"id\":1000,\"type\":\"story.updated\",\"product\":\"BOOK\",\"kind\":\"story\",\"ref\":\"BOOK-1\"")
 }
 
+// A change that is not in the activity log (id 0) goes out without an id
+// line, so that the browser keeps the last real one for its reconnect.
+func TestStreamChangeWithoutID(t *testing.T) {
+	f := newStreamFixture(t)
+	w := newSyncWriter()
+	f.serveStream(t, w, "product=BOOK&item=poker:7")
+	w.waitFor(t, "event: ready\n")
+	act := f.change(0)
+	act.ItemKind, act.ItemRef = "poker", "7"
+	f.app.Events().Publish(f.change(5)) // another item: not on this stream
+	f.app.Events().Publish(act)
+	w.waitFor(t, "event: updated\ndata: {\"id\":0,\"type\":\"poker.updated\"")
+	if out := w.String(); strings.Contains(out, "id: ") {
+		t.Errorf("the stream sent an id line:\n%s", out)
+	}
+}
+
 // StopStreams ends open streams, refuses new ones gently (retry and
 // end) and leaves other APIs' streams alone.
 func TestStopStreams(t *testing.T) {
