@@ -241,31 +241,52 @@ type Options struct {
 // date formats. Missing columns are simply not imported; only Summary is
 // required.
 func ParseJira(t *Table, opts Options) (*Result, error) {
-	cols := map[string][]int{}
+	m, err := JiraMapping(t, opts.PointsField)
+	if err != nil {
+		return nil, err
+	}
+	return ParseJiraMapped(t, m, opts)
+}
+
+// JiraMapping finds Jira's columns in a table: the mapping ParseJira uses,
+// which the browser wizard shows as its first choice.
+func JiraMapping(t *Table, pointsField string) (Mapping, error) {
+	m := Mapping{}
 	for field, names := range jiraColumns {
 		for _, n := range names {
 			if c := t.Columns(n); len(c) > 0 {
-				cols[field] = c
+				m[field] = t.Header[c[0]]
 				break
 			}
 		}
 	}
 	pointNames := pointColumns
-	if opts.PointsField != "" {
-		pointNames = []string{opts.PointsField, "Custom field (" + opts.PointsField + ")"}
+	if pointsField != "" {
+		pointNames = []string{pointsField, "Custom field (" + pointsField + ")"}
 	}
 	for _, n := range pointNames {
 		if c := t.Columns(n); len(c) > 0 {
-			cols["points"] = c[:1]
+			m["points"] = t.Header[c[0]]
 			break
 		}
 	}
-	if opts.PointsField != "" && cols["points"] == nil {
+	if pointsField != "" && m["points"] == "" {
 		return nil, &ErrFile{fmt.Sprintf("No column %q or %q for story points; the columns are: %s.",
-			opts.PointsField, "Custom field ("+opts.PointsField+")", strings.Join(t.Header, ", "))}
+			pointsField, "Custom field ("+pointsField+")", strings.Join(t.Header, ", "))}
 	}
-	if cols["title"] == nil {
+	if m["title"] == "" {
 		return nil, &ErrFile{fmt.Sprintf("No Summary column; is this a Jira CSV export? The columns are: %s.", strings.Join(t.Header, ", "))}
+	}
+	return m, nil
+}
+
+// ParseJiraMapped reads a Jira export with the given column mapping (the
+// browser wizard lets people change JiraMapping's choice): wiki markup is
+// converted, unknown issue types become stories, priorities labels.
+func ParseJiraMapped(t *Table, m Mapping, opts Options) (*Result, error) {
+	cols, err := mappedColumns(t, m)
+	if err != nil {
+		return nil, err
 	}
 	opts.Markup = true
 	return convert(t, "jira", cols, opts), nil
@@ -278,6 +299,16 @@ func ParseCSV(t *Table, m Mapping, opts Options) (*Result, error) {
 	if len(m) == 0 {
 		m = GuessMapping(t.Header)
 	}
+	cols, err := mappedColumns(t, m)
+	if err != nil {
+		return nil, err
+	}
+	return convert(t, "csv", cols, opts), nil
+}
+
+// mappedColumns finds the columns of a mapping: every column of the name
+// for fields that take several, the first for the others.
+func mappedColumns(t *Table, m Mapping) (map[string][]int, error) {
 	cols := map[string][]int{}
 	for field, col := range m {
 		if !knownField(field) {
@@ -299,7 +330,7 @@ func ParseCSV(t *Table, m Mapping, opts Options) (*Result, error) {
 	if cols["title"] == nil {
 		return nil, &ErrFile{"Map a column to title, e.g. --map title=Summary."}
 	}
-	return convert(t, "csv", cols, opts), nil
+	return cols, nil
 }
 
 func isMultiple(field string) bool {

@@ -178,6 +178,7 @@ func (web *Web) Routes() []httpx.Route {
 	routes = append(routes, web.roadmapRoutes()...)
 	routes = append(routes, web.collabRoutes()...)
 	routes = append(routes, web.estimationRoutes()...)
+	routes = append(routes, web.importRoutes()...)
 	return routes
 }
 
