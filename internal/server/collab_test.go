@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/northstar-pm/northstar"
 )
@@ -205,6 +206,32 @@ func TestComments(t *testing.T) {
 				}
 			})
 		}
+	})
+}
+
+// A comment can be edited for a while after it is posted; after that its
+// author gets a 422 and it stays as it was, though it can still be
+// deleted.
+func TestCommentEditWindow(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, e *env) {
+		tm := e.newTeam(t)
+		tm.product(t, "BOOK", "Book inventory")
+		story := "/api/v1/stories/" + tm.po.createStory(t, "BOOK", "Scan a barcode").Ref
+		// Posted 20 minutes ago.
+		e.db.TravelTo(time.Now().Add(-20 * time.Minute))
+		c := tm.dev.comment(t, story, "Too late to change")
+		e.db.TravelTo(time.Time{})
+		if until, err := time.Parse(time.RFC3339Nano, c.EditableUntil); err != nil || time.Until(until) > -4*time.Minute {
+			t.Errorf("editable_until %q (%v), want about 5 minutes ago", c.EditableUntil, err)
+		}
+		path := fmt.Sprintf("/api/v1/comments/%d", c.ID)
+		before := e.snapshot(t)
+		tm.dev.patch(t, path, map[string]string{"body": "Changed"}).wantError(t, http.StatusUnprocessableEntity, northstar.EUNPROCESSABLE, "")
+		e.wantUnchanged(t, before, "an edit after the window")
+		if got := list[apiComment](t, tm.dev, story+"/comments"); len(got) != 1 || got[0].Body != "Too late to change" || got[0].Edited {
+			t.Errorf("comments after a late edit = %+v", got)
+		}
+		tm.dev.delete(t, path).want(t, http.StatusNoContent)
 	})
 }
 
