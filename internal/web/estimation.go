@@ -149,6 +149,7 @@ func (v *forecastView) Num(f float64) string { return strconv.FormatFloat(f, 'f'
 // from today, as percentages of its width.
 type Band struct {
 	P50, P85, P95, Target float64
+	Width                 float64 // from the 50 % to the 95 % date, at least a sliver
 	HasTarget             bool
 	Start, End            string
 }
@@ -177,7 +178,10 @@ func (v *forecastView) Band() *Band {
 	at := func(t time.Time) float64 {
 		return math.Max(0, math.Min(100, math.Round(t.Sub(start).Hours()/span*1000)/10))
 	}
-	b := &Band{P50: at(ds[0]), P85: at(ds[1]), P95: at(ds[2]), Start: start.Format("2 Jan 2006"), End: end.Format("2 Jan 2006")}
+	b := &Band{P50: at(ds[0]), P85: at(ds[1]), P95: at(ds[2]), Width: math.Max(0.8, at(ds[2])-at(ds[0])), Start: start.Format("2 Jan 2006"), End: end.Format("2 Jan 2006")}
+	if b.P50+b.Width > 100 {
+		b.P50 = 100 - b.Width // a sliver at the very end stays inside
+	}
 	if v.Set.Release != nil && !v.Set.Release.Target.IsZero() && !v.Set.Release.Target.Before(start) {
 		b.HasTarget, b.Target = true, at(v.Set.Release.Target.Time)
 	}

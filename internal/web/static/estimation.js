@@ -47,7 +47,8 @@
     e.preventDefault();
     var body = new URLSearchParams(new FormData(form));
     body.set(btn.name, btn.value);
-    fetch(form.action, { method: "POST", body: body, credentials: "same-origin", headers: { "Content-Type": "application/x-www-form-urlencoded" } })
+    // getAttribute: the form has a field named "action", which form.action would return.
+    fetch(form.getAttribute("action"), { method: "POST", body: body, credentials: "same-origin", headers: { "Content-Type": "application/x-www-form-urlencoded" } })
       .then(function () { refresh(true); });
   });
 
