@@ -109,31 +109,6 @@ func (a *App) Suggestion(ctx context.Context, ref string) (*StorySuggestion, err
 	return out, err
 }
 
-// Suggestions suggests points for several stories of a product at once,
-// by ref; stories it cannot find are left out.
-func (a *App) Suggestions(ctx context.Context, key string, refs []string) (map[string]*northstar.Suggestion, error) {
-	out := map[string]*northstar.Suggestion{}
-	err := a.db.View(ctx, func(tx *store.Tx) error {
-		_, p, err := authorize(ctx, tx, normalizeKey(key), northstar.ActionRead)
-		if err != nil {
-			return err
-		}
-		stories, err := storiesOf(ctx, tx, p, refs, "stories", false)
-		if err != nil {
-			return err
-		}
-		m, err := a.estimateModel(ctx, tx, p)
-		if err != nil {
-			return err
-		}
-		for _, s := range stories {
-			out[s.Ref] = m.Suggest(s)
-		}
-		return nil
-	})
-	return out, err
-}
-
 // AcceptSuggestion sets a story's points to its suggestion, only while the
 // story has no estimate and is still at version (0 skips that check; the
 // write itself still holds only if nobody estimated it meanwhile). When
