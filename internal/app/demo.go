@@ -96,6 +96,16 @@ We are building the MVP: catalogue, reader, subscription billing. Success in the
 // returns false when the database already has users. progress reports each
 // step.
 func (a *App) SeedDemo(ctx context.Context, progress func(step string)) (bool, error) {
+	return a.seedDemo(ctx, progress, true)
+}
+
+// SeedDemoAccounts is SeedDemo without the work: the accounts and the two
+// products with their history, for trying first steps on empty products.
+func (a *App) SeedDemoAccounts(ctx context.Context, progress func(step string)) (bool, error) {
+	return a.seedDemo(ctx, progress, false)
+}
+
+func (a *App) seedDemo(ctx context.Context, progress func(step string), work bool) (bool, error) {
 	if progress == nil {
 		progress = func(string) {}
 	}
@@ -148,6 +158,9 @@ func (a *App) SeedDemo(ctx context.Context, progress func(step string)) (bool, e
 		return false, nil
 	} else if err != nil {
 		return false, fmt.Errorf("seed demo data: %w", err)
+	}
+	if !work {
+		return true, nil
 	}
 	if err := a.seedDemoWork(ctx, users, progress); err != nil {
 		return false, fmt.Errorf("seed demo work: %w", err)

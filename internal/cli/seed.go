@@ -259,7 +259,7 @@ func seedUsers(ctx context.Context, a *app.App, db *store.DB, log io.Writer) (ma
 		return nil, err
 	}
 	if empty {
-		if _, err := a.SeedDemo(ctx, nil); err != nil {
+		if _, err := a.SeedDemoAccounts(ctx, nil); err != nil {
 			return nil, err
 		}
 		fmt.Fprintf(log, "demo accounts created (password %s)\n", app.DemoPassword)

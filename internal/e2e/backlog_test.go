@@ -31,14 +31,20 @@ import (
 // drag handles or move buttons, and the move is refused.
 func TestBacklog(t *testing.T) {
 	ts := startServer(t, store.SQLite, true)
+	// A new product beside the demo's, so that its backlog starts empty.
+	admin := newWebClient(t, ts.URL, "admin@northstar.test")
+	admin.post("/products", url.Values{"key": {"SHOP"}, "name": {"Shop floor"}, "stage": {"development"}}, http.StatusSeeOther)
+	for _, m := range [][2]string{{"pm@northstar.test", "product_manager"}, {"po@northstar.test", "product_owner"}, {"dev@northstar.test", "developer"}} {
+		admin.post("/products/SHOP/members", url.Values{"email": {m[0]}, "role": {m[1]}}, http.StatusSeeOther)
+	}
 	ctx := newBrowser(t, 1280, 900)
 	signIn(t, ctx, ts.URL, "po@northstar.test")
-	backlog := ts.URL + "/products/BOOK/backlog"
+	backlog := ts.URL + "/products/SHOP/backlog"
 
 	// From the product page to its backlog, empty at first.
 	err := chromedp.Do(ctx,
-		chromedp.Navigate(ts.URL+"/products/BOOK"),
-		chromedp.Click(`.page-head a[href="/products/BOOK/backlog"]`),
+		chromedp.Navigate(ts.URL+"/products/SHOP"),
+		chromedp.Click(`.page-head a[href="/products/SHOP/backlog"]`),
 		chromedp.WaitVisible(`#quick-add-bottom-input`),
 		chromedp.WaitVisible(`.backlog-empty`),
 	)
@@ -52,12 +58,12 @@ func TestBacklog(t *testing.T) {
 	for i, title := range titles {
 		if err := chromedp.Do(ctx,
 			chromedp.SendKeys(`#quick-add-bottom-input`, title+kb.Enter),
-			chromedp.WaitVisible(fmt.Sprintf(`#story-BOOK-%d`, i+1)),
+			chromedp.WaitVisible(fmt.Sprintf(`#story-SHOP-%d`, i+1)),
 		); err != nil {
 			t.Fatalf("quick-add %q: %v", title, err)
 		}
 	}
-	waitOrder(t, ctx, []string{"BOOK-1", "BOOK-2", "BOOK-3"}, "after the quick-add")
+	waitOrder(t, ctx, []string{"SHOP-1", "SHOP-2", "SHOP-3"}, "after the quick-add")
 	var input string
 	var emptyShown bool
 	err = chromedp.Do(ctx,
@@ -73,20 +79,20 @@ func TestBacklog(t *testing.T) {
 
 	// Drag the third story by its handle above the first, with real mouse
 	// events; reload: the order holds.
-	dragAbove(t, ctx, "BOOK-3", "BOOK-1")
-	want := []string{"BOOK-3", "BOOK-1", "BOOK-2"}
+	dragAbove(t, ctx, "SHOP-3", "SHOP-1")
+	want := []string{"SHOP-3", "SHOP-1", "SHOP-2"}
 	waitOrder(t, ctx, want, "after the drag")
 	reloadUntilOrder(t, ctx, backlog, want)
 
-	// The keyboard alternative: BOOK-2's "move to top", pressed with Enter.
+	// The keyboard alternative: SHOP-2's "move to top", pressed with Enter.
 	err = chromedp.Do(ctx,
-		chromedp.Focus(`#story-BOOK-2 .move-top button`),
+		chromedp.Focus(`#story-SHOP-2 .move-top button`),
 		chromedp.KeyEvent(kb.Enter),
 	)
 	if err != nil {
 		t.Fatalf("move to top: %v", err)
 	}
-	want = []string{"BOOK-2", "BOOK-3", "BOOK-1"}
+	want = []string{"SHOP-2", "SHOP-3", "SHOP-1"}
 	waitOrder(t, ctx, want, "after move to top")
 	reloadUntilOrder(t, ctx, backlog, want)
 
@@ -97,9 +103,9 @@ func TestBacklog(t *testing.T) {
 	var dialogOpen, stillSelected bool
 	err = chromedp.Do(ctx,
 		chromedp.KeyEvent("j"), chromedp.KeyEvent("j"),
-		chromedp.WaitVisible(`#story-BOOK-3.selected`),
+		chromedp.WaitVisible(`#story-SHOP-3.selected`),
 		chromedp.KeyEvent(kb.Enter),
-		chromedp.WaitVisible(`#story-panel.open #story-detail[data-ref="BOOK-3"]`),
+		chromedp.WaitVisible(`#story-panel.open #story-detail[data-ref="SHOP-3"]`),
 		chromedp.KeyEvent(kb.Escape),
 		chromedp.WaitNotPresent(`#story-panel.open`),
 		chromedp.KeyEvent("?"),
@@ -113,7 +119,7 @@ func TestBacklog(t *testing.T) {
 		chromedp.KeyEvent("c"),
 		chromedp.KeyEvent("j"),
 		into(&typed, chromedp.Value(`#quick-add-top-input`)),
-		into(&stillSelected, chromedp.Evaluate[bool](`!!document.querySelector("#story-BOOK-3.selected")`)),
+		into(&stillSelected, chromedp.Evaluate[bool](`!!document.querySelector("#story-SHOP-3.selected")`)),
 		chromedp.Evaluate[chromedp.Void](`document.getElementById("quick-add-top-input").value = ""; document.activeElement.blur()`),
 	)
 	if err != nil {
@@ -133,8 +139,8 @@ func TestBacklog(t *testing.T) {
 	var location string
 	err = chromedp.Do(ctx,
 		chromedp.SendKeys(`#backlog-q`, "catalogue"),
-		chromedp.WaitNotPresent(`#story-BOOK-1`),
-		chromedp.WaitVisible(`#story-BOOK-3`),
+		chromedp.WaitNotPresent(`#story-SHOP-1`),
+		chromedp.WaitVisible(`#story-SHOP-3`),
 		into(&location, chromedp.Evaluate[string](`location.search`)),
 	)
 	if err != nil {
@@ -149,15 +155,15 @@ func TestBacklog(t *testing.T) {
 	var preview string
 	err = chromedp.Do(ctx,
 		chromedp.Navigate(backlog),
-		chromedp.WaitVisible(`#story-BOOK-1`),
+		chromedp.WaitVisible(`#story-SHOP-1`),
 		watchCSP(),
-		openStory("BOOK-1"),
+		openStory("SHOP-1"),
 		chromedp.SendKeys(`#story-persona`, "shop assistant"),
 		chromedp.SendKeys(`#story-want`, "to scan a barcode with my phone"),
 		chromedp.SendKeys(`#story-benefit`, "the book is in stock in two seconds"),
 		into(&preview, chromedp.Text(`#sentence-preview`)),
 		chromedp.Click(`#template button[type="submit"]`),
-		chromedp.WaitReady(`#story-BOOK-1 .row-sentence`), // the row behind the panel follows
+		chromedp.WaitReady(`#story-SHOP-1 .row-sentence`), // the row behind the panel follows
 	)
 	if err != nil {
 		t.Fatalf("story sentence: %v", err)
@@ -202,7 +208,7 @@ func TestBacklog(t *testing.T) {
 		chromedp.Click(`.accept-button`),
 		chromedp.WaitVisible(`#accept.is-accepted`),
 		chromedp.WaitVisible(`#story-detail .badge-accepted`),
-		chromedp.WaitVisible(`#story-BOOK-1 .badge-accepted`),
+		chromedp.WaitVisible(`#story-SHOP-1 .badge-accepted`),
 	)
 	if err != nil {
 		t.Fatalf("accept: %v", err)
@@ -217,14 +223,14 @@ func TestBacklog(t *testing.T) {
 	// An edit conflict: the product manager renames the story while the
 	// panel is open; the product owner's save shows both titles and asks.
 	pm := newWebClient(t, ts.URL, "pm@northstar.test")
-	pm.post("/products/BOOK/stories/BOOK-1", url.Values{"title": {"Scan a barcode or type the ISBN"}}, http.StatusSeeOther)
+	pm.post("/products/SHOP/stories/SHOP-1", url.Values{"title": {"Scan a barcode or type the ISBN"}}, http.StatusSeeOther)
 	var conflictText, title string
 	err = chromedp.Do(ctx,
 		chromedp.Clear(`#story-title-input`),
 		chromedp.SendKeys(`#story-title-input`, "Scan any barcode to add a book"+kb.Enter),
 		chromedp.WaitVisible(`#title .conflict`),
 		into(&conflictText, chromedp.Text(`#title .conflict`)),
-		into(&title, chromedp.Text(`#story-BOOK-1 .row-title-text`)),
+		into(&title, chromedp.Text(`#story-SHOP-1 .row-title-text`)),
 	)
 	if err != nil {
 		t.Fatalf("conflict: %v", err)
@@ -242,7 +248,7 @@ func TestBacklog(t *testing.T) {
 		chromedp.Click(`[data-conflict="overwrite"]`),
 		chromedp.WaitNotPresent(`.conflict`),
 		into(&input, chromedp.Value(`#story-title-input`)),
-		into(&title, chromedp.Text(`#story-BOOK-1 .row-title-text`)),
+		into(&title, chromedp.Text(`#story-SHOP-1 .row-title-text`)),
 	)
 	if err != nil {
 		t.Fatalf("overwrite: %v", err)
@@ -251,7 +257,7 @@ func TestBacklog(t *testing.T) {
 		t.Errorf("after overwrite: title input %q, row %q", input, title)
 	}
 	// Another conflict, discarded this time: the panel shows their points.
-	pm.post("/products/BOOK/stories/BOOK-1", url.Values{"points": {"8"}}, http.StatusSeeOther)
+	pm.post("/products/SHOP/stories/SHOP-1", url.Values{"points": {"8"}}, http.StatusSeeOther)
 	var points string
 	err = chromedp.Do(ctx,
 		chromedp.Evaluate[chromedp.Void](`(() => { const s = document.getElementById("prop-points"); s.value = "3"; s.dispatchEvent(new Event("change", {bubbles: true})); })()`),
@@ -274,12 +280,12 @@ func TestBacklog(t *testing.T) {
 	po.fill()
 	ctx = newBrowser(t, 1280, 900)
 	signIn(t, ctx, ts.URL, "po@northstar.test")
-	if err := chromedp.Do(ctx, chromedp.Navigate(backlog), chromedp.WaitVisible(`#story-BOOK-9`)); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(backlog), chromedp.WaitVisible(`#story-SHOP-9`)); err != nil {
 		t.Fatal(err)
 	}
 	screenshot(t, ctx, "backlog-light")
 	if err := chromedp.Do(ctx, chromedp.Click(`#theme-toggle`), chromedp.Sleep(150*time.Millisecond),
-		openStory("BOOK-2")); err != nil {
+		openStory("SHOP-2")); err != nil {
 		t.Fatal(err)
 	}
 	screenshot(t, ctx, "backlog-dark")
@@ -293,8 +299,8 @@ func TestBacklog(t *testing.T) {
 	if err != nil {
 		t.Fatalf("refinement: %v", err)
 	}
-	if slices.Contains(refinement, "BOOK-4") || !slices.Contains(refinement, "BOOK-2") {
-		t.Errorf("refinement lists %v: want BOOK-2 (no criteria) and not BOOK-4 (ready)", refinement)
+	if slices.Contains(refinement, "SHOP-4") || !slices.Contains(refinement, "SHOP-2") {
+		t.Errorf("refinement lists %v: want SHOP-2 (no criteria) and not SHOP-4 (ready)", refinement)
 	}
 	screenshot(t, ctx, "backlog-refinement")
 
@@ -302,16 +308,16 @@ func TestBacklog(t *testing.T) {
 	// closes and the row leaves the list.
 	err = chromedp.Do(ctx,
 		chromedp.Navigate(backlog),
-		openStory("BOOK-9"),
+		openStory("SHOP-9"),
 		chromedp.Evaluate[chromedp.Void](`window.confirm = () => true`), // the browser's own "OK"
 		chromedp.Click(`.delete-form button`),
-		chromedp.WaitNotPresent(`#story-BOOK-9`),
+		chromedp.WaitNotPresent(`#story-SHOP-9`),
 		chromedp.WaitNotPresent(`#story-panel.open`),
 	)
 	if err != nil {
 		t.Fatalf("delete: %v", err)
 	}
-	reloadUntilOrder(t, ctx, backlog, []string{"BOOK-2", "BOOK-3", "BOOK-1", "BOOK-4", "BOOK-5", "BOOK-6", "BOOK-7", "BOOK-8"})
+	reloadUntilOrder(t, ctx, backlog, []string{"SHOP-2", "SHOP-3", "SHOP-1", "SHOP-4", "SHOP-5", "SHOP-6", "SHOP-7", "SHOP-8"})
 
 	// On a phone.
 	phone := newBrowser(t, 390, 844)
@@ -320,7 +326,7 @@ func TestBacklog(t *testing.T) {
 		t.Fatal(err)
 	}
 	signIn(t, phone, ts.URL, "po@northstar.test")
-	if err := chromedp.Do(phone, chromedp.Navigate(backlog), chromedp.WaitVisible(`#story-BOOK-1`)); err != nil {
+	if err := chromedp.Do(phone, chromedp.Navigate(backlog), chromedp.WaitVisible(`#story-SHOP-1`)); err != nil {
 		t.Fatal(err)
 	}
 	screenshot(t, phone, "backlog-phone")
@@ -331,7 +337,7 @@ func TestBacklog(t *testing.T) {
 	if overflow {
 		t.Errorf("the backlog is wider than a phone's screen")
 	}
-	if err := chromedp.Do(phone, openStory("BOOK-1")); err != nil {
+	if err := chromedp.Do(phone, openStory("SHOP-1")); err != nil {
 		t.Fatal(err)
 	}
 	screenshot(t, phone, "backlog-phone-story")
@@ -346,11 +352,11 @@ func TestBacklog(t *testing.T) {
 	}
 	err = chromedp.Do(dev,
 		chromedp.Navigate(backlog),
-		chromedp.WaitVisible(`#story-BOOK-1`),
+		chromedp.WaitVisible(`#story-SHOP-1`),
 		count(&handles, ".drag-handle"),
 		count(&moves, ".move-form, .row-moves"),
 		count(&quickAdds, ".quick-add"),
-		openStory("BOOK-2"),
+		openStory("SHOP-2"),
 		count(&titleInputs, "#story-title-input, #new-criterion, .accept-button, .delete-form"),
 		count(&statusSelects, "#prop-status, #prop-points, #prop-assignee"),
 		count(&taskForms, "#new-task"),
@@ -369,19 +375,19 @@ func TestBacklog(t *testing.T) {
 	// The move is refused: through the API with the developer's token, or
 	// through the web route while the API has no move yet.
 	devAPI := newWebClient(t, ts.URL, "dev@northstar.test")
-	status, body := devAPI.moveByAPI("BOOK-1")
+	status, body := devAPI.moveByAPI("SHOP-1")
 	switch status {
 	case http.StatusForbidden:
 	case http.StatusNotFound:
 		if !strings.Contains(body, "No API route") {
 			t.Fatalf("a developer's move through the API: 404 %s", body)
 		}
-		t.Logf("POST /api/v1/stories/BOOK-1/move answered 404 (%s): checking the web move route instead", strings.TrimSpace(body))
-		devAPI.post("/products/BOOK/stories/BOOK-1/move", url.Values{"position": {"top"}}, http.StatusForbidden)
+		t.Logf("POST /api/v1/stories/SHOP-1/move answered 404 (%s): checking the web move route instead", strings.TrimSpace(body))
+		devAPI.post("/products/SHOP/stories/SHOP-1/move", url.Values{"position": {"top"}}, http.StatusForbidden)
 	default:
 		t.Errorf("a developer's move through the API: %d %s, want 403", status, body)
 	}
-	reloadUntilOrder(t, ctx, backlog, []string{"BOOK-2", "BOOK-3", "BOOK-1", "BOOK-4", "BOOK-5", "BOOK-6", "BOOK-7", "BOOK-8"})
+	reloadUntilOrder(t, ctx, backlog, []string{"SHOP-2", "SHOP-3", "SHOP-1", "SHOP-4", "SHOP-5", "SHOP-6", "SHOP-7", "SHOP-8"})
 }
 
 // openStory opens a story in the backlog's side panel by clicking its row
@@ -538,7 +544,7 @@ var versionField = regexp.MustCompile(`name="version" value="(\d+)"`)
 // change posts a story form with the story's current version.
 func (w *webClient) change(ref, sub string, form url.Values) {
 	w.t.Helper()
-	res, err := w.c.Get(w.base + "/products/BOOK/stories/" + ref)
+	res, err := w.c.Get(w.base + "/products/SHOP/stories/" + ref)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -549,7 +555,7 @@ func (w *webClient) change(ref, sub string, form url.Values) {
 		w.t.Fatalf("no version on %s", ref)
 	}
 	form.Set("version", string(m[1]))
-	w.post("/products/BOOK/stories/"+ref+sub, form, http.StatusSeeOther)
+	w.post("/products/SHOP/stories/"+ref+sub, form, http.StatusSeeOther)
 }
 
 // fill adds stories in every state, so that the pictures show a real
@@ -558,7 +564,7 @@ func (w *webClient) fill() {
 	w.t.Helper()
 	for _, title := range []string{"Low-stock alert by e-mail", "Shelf locations per title", "Fix: ISBN with an X check digit is rejected",
 		"Spike: compare barcode scanning SDKs", "Export the stock list to CSV", "Customer special orders"} {
-		w.post("/products/BOOK/stories", url.Values{"title": {title}}, http.StatusSeeOther)
+		w.post("/products/SHOP/stories", url.Values{"title": {title}}, http.StatusSeeOther)
 	}
 	v := func(kv ...string) url.Values {
 		out := url.Values{}
@@ -567,19 +573,19 @@ func (w *webClient) fill() {
 		}
 		return out
 	}
-	w.change("BOOK-4", "", v("persona", "shop owner", "want", "an e-mail when a bestseller runs low", "benefit", "I reorder before the shelf is empty"))
-	w.change("BOOK-4", "", v("points", "5", "labels", "alerts, email", "status", "ready"))
-	w.change("BOOK-4", "/criteria", v("text", "The e-mail lists every title under its minimum"))
-	w.change("BOOK-5", "", v("points", "3", "labels", "shop floor", "assignee", "dev@northstar.test", "status", "in_progress"))
-	w.change("BOOK-5", "/criteria", v("text", "Each title shows its shelf and bay"))
-	w.change("BOOK-5", "/tasks", v("text", "Shelf table migration", "assignee", "dev@northstar.test"))
-	w.change("BOOK-6", "", v("type", "bug", "points", "2", "status", "in_review", "assignee", "dev@northstar.test", "labels", "isbn"))
-	w.change("BOOK-7", "", v("type", "spike", "points", "3"))
-	w.change("BOOK-8", "", v("type", "task", "labels", "export"))
-	w.change("BOOK-2", "", v("points", "8", "labels", "reordering",
+	w.change("SHOP-4", "", v("persona", "shop owner", "want", "an e-mail when a bestseller runs low", "benefit", "I reorder before the shelf is empty"))
+	w.change("SHOP-4", "", v("points", "5", "labels", "alerts, email", "status", "ready"))
+	w.change("SHOP-4", "/criteria", v("text", "The e-mail lists every title under its minimum"))
+	w.change("SHOP-5", "", v("points", "3", "labels", "shop floor", "assignee", "dev@northstar.test", "status", "in_progress"))
+	w.change("SHOP-5", "/criteria", v("text", "Each title shows its shelf and bay"))
+	w.change("SHOP-5", "/tasks", v("text", "Shelf table migration", "assignee", "dev@northstar.test"))
+	w.change("SHOP-6", "", v("type", "bug", "points", "2", "status", "in_review", "assignee", "dev@northstar.test", "labels", "isbn"))
+	w.change("SHOP-7", "", v("type", "spike", "points", "3"))
+	w.change("SHOP-8", "", v("type", "task", "labels", "export"))
+	w.change("SHOP-2", "", v("points", "8", "labels", "reordering",
 		"description", "## Why\n\nOwners reorder from memory, and **bestsellers** run out on Saturdays.\n\n- use the last 30 days of sales\n- leave out titles already on order"))
-	w.change("BOOK-2", "", v("persona", "shop owner", "want", "reorder suggestions from last month's sales", "benefit", "bestsellers never run out"))
-	w.change("BOOK-2", "/tasks", v("text", "Sales aggregation query"))
+	w.change("SHOP-2", "", v("persona", "shop owner", "want", "reorder suggestions from last month's sales", "benefit", "bestsellers never run out"))
+	w.change("SHOP-2", "/tasks", v("text", "Sales aggregation query"))
 }
 
 // moveByAPI asks the API for a token and tries a move with it.

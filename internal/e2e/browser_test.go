@@ -56,11 +56,27 @@ func screenshotDir(t *testing.T) string {
 // startServer serves a fresh SQLite database in-process.
 func startServer(t *testing.T, e store.Engine, demo bool) *httptest.Server {
 	t.Helper()
+	seed := (*app.App).SeedDemo
+	if !demo {
+		seed = nil
+	}
+	return startServerSeeded(t, e, seed)
+}
+
+// startEmptyDemo starts a server with the demo accounts and products but
+// none of their work, for tests of first steps.
+func startEmptyDemo(t *testing.T) *httptest.Server {
+	t.Helper()
+	return startServerSeeded(t, store.SQLite, (*app.App).SeedDemoAccounts)
+}
+
+func startServerSeeded(t *testing.T, e store.Engine, seed func(*app.App, context.Context, func(string)) (bool, error)) *httptest.Server {
+	t.Helper()
 	db := storetest.Open(t, e)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	a := app.New(db, log)
-	if demo {
-		if _, err := a.SeedDemo(context.Background(), nil); err != nil {
+	if seed != nil {
+		if _, err := seed(a, context.Background(), nil); err != nil {
 			t.Fatal(err)
 		}
 	}

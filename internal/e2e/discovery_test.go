@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/northstar-pm/northstar/internal/store"
 )
 
 // TestDiscovery is the discovery issue's "done when" path in a real
@@ -20,7 +18,7 @@ import (
 // a phone, suggests an idea and votes on it, and the product manager sees
 // the idea and its vote in the inbox.
 func TestDiscovery(t *testing.T) {
-	ts := startServer(t, store.SQLite, true)
+	ts := startEmptyDemo(t)
 	ctx := newBrowser(t, 1280, 900)
 	signIn(t, ctx, ts.URL, "pm@northstar.test")
 
@@ -74,7 +72,10 @@ func TestDiscovery(t *testing.T) {
 	// that rolls up to it.
 	err = chromedp.Do(ctx,
 		chromedp.Click(`.mainnav a[href="/objectives"]`),
-		chromedp.WaitVisible(`#new-objective[open] #objective-new-title`),
+		chromedp.WaitReady(`#new-objective`),
+		// Open the form: it starts open only when there is no objective yet.
+		chromedp.Evaluate[chromedp.Void](`document.querySelector("#new-objective").open = true`),
+		chromedp.WaitVisible(`#objective-new-title`),
 		chromedp.SendKeys(`#objective-new-title`, "Become the stock system bookshops recommend to each other"),
 		chromedp.SendKeys(`#new-kr-0-name`, "Shops that would recommend us (NPS)"),
 		chromedp.SendKeys(`#new-kr-0-start`, "21"),
@@ -82,7 +83,10 @@ func TestDiscovery(t *testing.T) {
 		chromedp.Click(`#create-objective`),
 		chromedp.WaitVisible(`.objective`),
 		chromedp.Navigate(ts.URL+"/products/BOOK/objectives"),
-		chromedp.WaitVisible(`#new-objective[open] #objective-new-title`),
+		chromedp.WaitReady(`#new-objective`),
+		// Open the form: it starts open only when there is no objective yet.
+		chromedp.Evaluate[chromedp.Void](`document.querySelector("#new-objective").open = true`),
+		chromedp.WaitVisible(`#objective-new-title`),
 		watchCSP(),
 		chromedp.SendKeys(`#objective-new-title`, "Shops never run out of a bestseller"),
 		chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector('#new-objective select[name="parent_id"]'); s.value = s.options[1].value; })()`),
