@@ -134,6 +134,9 @@ func (a *App) Import(ctx context.Context, key string, res *importer.Result, opts
 				return err
 			}
 			w = &batchWriter{a: a, plan: plan, newRefs: map[string]store.ExternalItem{}}
+			if err := w.reserve(ctx, tx, plan.items); err != nil {
+				return err
+			}
 			for i, it := range plan.items {
 				if err := w.write(ctx, tx, it); err != nil {
 					return &importer.RowError{Line: it.Line, Ref: it.Key, Reason: northstar.ErrorMessage(err)}
@@ -436,7 +439,10 @@ func (a *App) importPrelude(ctx context.Context, tx *store.Tx, plan *importPlan,
 func (a *App) writeBatch(ctx context.Context, plan *importPlan, items []*importer.Item) (importCounts, error) {
 	w := &batchWriter{a: a, plan: plan, newRefs: map[string]store.ExternalItem{}}
 	err := a.db.Update(ctx, func(tx *store.Tx) error {
-		w.newRefs, w.counts = map[string]store.ExternalItem{}, importCounts{}
+		w.newRefs, w.counts, w.ranked, w.left = map[string]store.ExternalItem{}, importCounts{}, false, 0
+		if err := w.reserve(ctx, tx, items); err != nil {
+			return err
+		}
 		for _, it := range items {
 			if err := w.write(ctx, tx, it); err != nil {
 				return err
@@ -475,6 +481,39 @@ type batchWriter struct {
 	counts  importCounts
 	endRank string
 	ranked  bool
+	// next and left are the item numbers reserved for the new items.
+	next, left int
+}
+
+// reserve takes the numbers the items about to be written will need, with
+// one statement instead of one per item.
+func (w *batchWriter) reserve(ctx context.Context, tx *store.Tx, items []*importer.Item) error {
+	n := 0
+	for _, it := range items {
+		if _, ok := w.ref(it.Key); !ok || it.Key == "" {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	first, err := tx.ReserveNumbers(ctx, w.plan.product.ID, n)
+	if err != nil {
+		return err
+	}
+	w.next, w.left = first, n
+	return nil
+}
+
+// number hands out the next reserved number, or takes a fresh one.
+func (w *batchWriter) number(ctx context.Context, tx *store.Tx) (int, error) {
+	if w.left > 0 {
+		n := w.next
+		w.next++
+		w.left--
+		return n, nil
+	}
+	return tx.NextNumber(ctx, w.plan.product.ID)
 }
 
 func (w *batchWriter) ref(key string) (store.ExternalItem, bool) {
@@ -532,7 +571,7 @@ func (w *batchWriter) writeFeature(ctx context.Context, tx *store.Tx, it *import
 		}
 		w.counts.featuresUpdated++
 	} else {
-		n, err := tx.NextNumber(ctx, p.ID)
+		n, err := w.number(ctx, tx)
 		if err != nil {
 			return err
 		}
@@ -555,7 +594,7 @@ func (w *batchWriter) writeFeature(ctx context.Context, tx *store.Tx, it *import
 	if it.Key != "" {
 		w.newRefs[it.Key] = store.ExternalItem{Kind: importer.KindFeature, ID: f.ID, Number: f.Number}
 	}
-	return w.comments(ctx, tx, northstar.KindFeature, f.ID, it)
+	return w.comments(ctx, tx, northstar.KindFeature, f.ID, it, exists)
 }
 
 func (w *batchWriter) writeStory(ctx context.Context, tx *store.Tx, it *importer.Item) error {
@@ -599,7 +638,7 @@ func (w *batchWriter) writeStory(ctx context.Context, tx *store.Tx, it *importer
 		}
 		w.counts.storiesUpdated++
 	} else {
-		n, err := tx.NextNumber(ctx, p.ID)
+		n, err := w.number(ctx, tx)
 		if err != nil {
 			return err
 		}
@@ -643,7 +682,7 @@ func (w *batchWriter) writeStory(ctx context.Context, tx *store.Tx, it *importer
 			return err
 		}
 	}
-	return w.comments(ctx, tx, northstar.KindStory, s.ID, it)
+	return w.comments(ctx, tx, northstar.KindStory, s.ID, it, exists)
 }
 
 // placeInSprint puts a story on its sprint's board, in the column of its
@@ -677,8 +716,9 @@ func (w *batchWriter) placeInSprint(ctx context.Context, tx *store.Tx, s *norths
 }
 
 // comments adds the item's comments; a comment's author who is no member
-// is named in its text.
-func (w *batchWriter) comments(ctx context.Context, tx *store.Tx, kind string, itemID int64, it *importer.Item) error {
+// is named in its text. On an item that existed before, comments an
+// earlier import added are not added again.
+func (w *batchWriter) comments(ctx context.Context, tx *store.Tx, kind string, itemID int64, it *importer.Item, existed bool) error {
 	for _, c := range it.Comments {
 		author := w.plan.person(c.Author)
 		body := c.Text
@@ -689,7 +729,7 @@ func (w *batchWriter) comments(ctx context.Context, tx *store.Tx, kind string, i
 		if c.At != nil {
 			at = *c.At
 		}
-		added, err := tx.AddImportedComment(ctx, w.plan.product.ID, kind, itemID, author, body, at)
+		added, err := tx.AddImportedComment(ctx, w.plan.product.ID, kind, itemID, author, body, at, existed)
 		if err != nil {
 			return err
 		}

@@ -105,15 +105,29 @@ func (tx *Tx) StoryImportFields(ctx context.Context, storyID int64) (StoryImport
 	return in, nil
 }
 
-// AddImportedComment adds a comment with the time the file gives, unless
-// the item already has the same comment from an earlier import.
-func (tx *Tx) AddImportedComment(ctx context.Context, productID int64, kind string, itemID int64, author *northstar.UserRef, body string, at time.Time) (bool, error) {
-	var n int
-	if err := tx.queryRow(ctx, "SELECT COUNT(*) FROM comments WHERE item_kind = ? AND item_id = ? AND body = ?", kind, itemID, body).Scan(&n); err != nil {
-		return false, fmt.Errorf("find comment: %w", err)
+// ReserveNumbers takes n item numbers of a product at once and returns
+// the first; an import numbers its new items from it.
+func (tx *Tx) ReserveNumbers(ctx context.Context, productID int64, n int) (int, error) {
+	var last int
+	err := tx.queryRow(ctx, "UPDATE products SET last_number = last_number + ? WHERE id = ? RETURNING last_number", n, productID).Scan(&last)
+	if err != nil {
+		return 0, fmt.Errorf("reserve numbers: %w", translate(err))
 	}
-	if n > 0 {
-		return false, nil
+	return last - n + 1, nil
+}
+
+// AddImportedComment adds a comment with the time the file gives. With
+// dedupe it first looks for the same comment from an earlier import of
+// the item, and adds nothing if there is one.
+func (tx *Tx) AddImportedComment(ctx context.Context, productID int64, kind string, itemID int64, author *northstar.UserRef, body string, at time.Time, dedupe bool) (bool, error) {
+	if dedupe {
+		var n int
+		if err := tx.queryRow(ctx, "SELECT COUNT(*) FROM comments WHERE item_kind = ? AND item_id = ? AND body = ?", kind, itemID, body).Scan(&n); err != nil {
+			return false, fmt.Errorf("find comment: %w", err)
+		}
+		if n > 0 {
+			return false, nil
+		}
 	}
 	_, err := tx.exec(ctx, "INSERT INTO comments (product_id, item_kind, item_id, author_id, body, created_at) VALUES (?, ?, ?, ?, ?, ?)",
 		productID, kind, itemID, nullID(author), body, at)
