@@ -93,10 +93,53 @@ func newStreamEvent(act *northstar.Activity) streamEvent {
 }
 
 // streamHub is what an API's streams share: the signal that the server is
-// stopping.
+// stopping, and the last changes written out as they go on the wire.
 type streamHub struct {
 	once sync.Once
 	done chan struct{}
+	enc  frameCache
+}
+
+// frameCache keeps the last few changes encoded: every stream gets the
+// same *Activity from the bus, and a thousand streams need one encoding,
+// not a thousand.
+type frameCache struct {
+	mu   sync.Mutex
+	acts [16]*northstar.Activity
+	data [16][]byte
+	next int
+}
+
+// frame returns a change as it goes on the stream: its id, event and
+// data lines. The bytes are shared: callers must not change them.
+func (c *frameCache) frame(act *northstar.Activity) []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, a := range c.acts {
+		if a == act {
+			return c.data[i]
+		}
+	}
+	data, err := json.Marshal(newStreamEvent(act))
+	if err != nil {
+		return nil
+	}
+	var buf []byte
+	// Changes that are not in the activity log (poker votes) have no id,
+	// and must not reset the browser's Last-Event-ID.
+	if act.ID > 0 {
+		buf = append(buf, "id: "...)
+		buf = strconv.AppendInt(buf, act.ID, 10)
+		buf = append(buf, '\n')
+	}
+	buf = append(buf, "event: "...)
+	buf = append(buf, sseField(act.Action)...)
+	buf = append(buf, "\ndata: "...)
+	buf = append(buf, data...)
+	buf = append(buf, "\n\n"...)
+	c.acts[c.next], c.data[c.next] = act, buf
+	c.next = (c.next + 1) % len(c.acts)
+	return buf
 }
 
 // streamHubs holds each API's hub, weakly, so that an API that is gone
@@ -312,27 +355,16 @@ func (a *API) streamEvents(w http.ResponseWriter, r *http.Request) error {
 				return nil
 			}
 		case act := <-sub.C:
-			buf = buf[:0]
-			if sub.Dropped() > 0 {
-				buf = append(buf, resync...)
-			}
-			data, err := json.Marshal(newStreamEvent(act))
-			if err != nil {
+			frame := hub.enc.frame(act)
+			if frame == nil {
 				continue
 			}
-			// Changes that are not in the activity log (poker votes) have
-			// no id, and must not reset the browser's Last-Event-ID.
-			if act.ID > 0 {
-				buf = append(buf, "id: "...)
-				buf = strconv.AppendInt(buf, act.ID, 10)
-				buf = append(buf, '\n')
+			msg := frame
+			if sub.Dropped() > 0 {
+				msg = append(append(buf[:0], resync...), frame...)
+				buf = msg
 			}
-			buf = append(buf, "event: "...)
-			buf = append(buf, sseField(act.Action)...)
-			buf = append(buf, "\ndata: "...)
-			buf = append(buf, data...)
-			buf = append(buf, "\n\n"...)
-			if !send(buf) {
+			if !send(msg) {
 				return nil
 			}
 		}
