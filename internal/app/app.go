@@ -39,6 +39,9 @@ type App struct {
 	SessionTTL time.Duration
 	// InvitationTTL is how long an invitation link stays valid.
 	InvitationTTL time.Duration
+	// OIDC signs people in with an OpenID Connect provider; nil when none
+	// is configured (see EnableOIDC).
+	OIDC *OIDC
 }
 
 // New returns an App that keeps its data in db.

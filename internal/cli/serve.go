@@ -29,6 +29,7 @@ type serveCmd struct {
 	smtpAddr, smtpFrom, smtpUser string
 	mailWindow                   time.Duration
 	allowPrivateWebhooks         bool
+	oidc                         oidcFlags
 }
 
 func newServe(env Env) *serveCmd { return &serveCmd{env: env, db: dbFlags{env: env}} }
@@ -48,6 +49,7 @@ func (c *serveCmd) flags() *flag.FlagSet {
 	fs.DurationVar(&c.mailWindow, "mail-window", time.Minute, "how long notifications gather before they go out in one e-mail")
 	allowPrivate, _ := strconv.ParseBool(envOr(c.env, "NORTHSTAR_WEBHOOKS_ALLOW_PRIVATE", "false"))
 	fs.BoolVar(&c.allowPrivateWebhooks, "webhooks-allow-private", allowPrivate, "let webhooks call loopback and private addresses (env NORTHSTAR_WEBHOOKS_ALLOW_PRIVATE)")
+	c.oidc.register(fs, c.env)
 	return fs
 }
 
@@ -102,6 +104,10 @@ func (c *serveCmd) run(ctx context.Context, args []string) error {
 	base := c.baseURL
 	if base == "" {
 		base = "http://" + ln.Addr().String()
+	}
+	if err := c.oidc.enable(ctx, a, base, log); err != nil {
+		ln.Close()
+		return err
 	}
 	srv, err := server.New(a, base, log)
 	if err != nil {

@@ -30,6 +30,9 @@ type loginView struct {
 	Next       string
 	OpenSignup bool
 	Error      *formError
+	// OIDCName names the identity provider of the "Sign in with" button;
+	// "" when none is configured.
+	OIDCName string
 }
 
 func (web *Web) loginView(w http.ResponseWriter, r *http.Request) (loginView, error) {
@@ -41,7 +44,11 @@ func (web *Web) loginView(w http.ResponseWriter, r *http.Request) (loginView, er
 	if err != nil {
 		return loginView{}, err
 	}
-	return loginView{page: web.newPage(w, r, "Sign in", ""), Next: localPath(r.FormValue("next"), ""), OpenSignup: open || first}, nil
+	view := loginView{page: web.newPage(w, r, "Sign in", ""), Next: localPath(r.FormValue("next"), ""), OpenSignup: open || first}
+	if web.app.OIDC != nil {
+		view.OIDCName = web.app.OIDC.Name()
+	}
+	return view, nil
 }
 
 func (web *Web) loginPage(w http.ResponseWriter, r *http.Request) error {

@@ -177,6 +177,7 @@ func (web *Web) Routes() []httpx.Route {
 	routes = append(routes, web.sprintRoutes()...)
 	routes = append(routes, web.roadmapRoutes()...)
 	routes = append(routes, web.collabRoutes()...)
+	routes = append(routes, web.oidcRoutes()...)
 	routes = append(routes, web.estimationRoutes()...)
 	routes = append(routes, web.importRoutes()...)
 	return routes
