@@ -174,3 +174,39 @@ func TestLiveUpdatesAcrossServers(t *testing.T) {
 		}
 	}
 }
+
+// On SQLite one process serves: its streams carry its changes, and an open
+// stream does not hold up shutdown (serve ends the streams as it begins).
+func TestServeStopsWithOpenStream(t *testing.T) {
+	t.Parallel()
+	p, url := serve(t, "--data", t.TempDir())
+	var cr struct{ Token string }
+	if code := call(t, "POST", url+"/api/v1/signup", "", map[string]string{"name": "Ada Admin", "email": "ada@example.com", "password": "correct horse battery"}, &cr); code != http.StatusCreated {
+		t.Fatalf("POST /api/v1/signup: %d", code)
+	}
+	if code := call(t, "POST", url+"/api/v1/products", cr.Token, map[string]string{"key": "BOOK", "name": "Book inventory"}, nil); code != http.StatusCreated {
+		t.Fatalf("POST /api/v1/products: %d", code)
+	}
+	s := subscribe(t, url, cr.Token, "product=BOOK")
+	begin := time.Now()
+	if code := call(t, "PATCH", url+"/api/v1/products/BOOK", cr.Token, map[string]string{"name": "Books"}, nil); code != http.StatusOK {
+		t.Fatalf("PATCH /api/v1/products/BOOK: %d", code)
+	}
+	s.await(t, "the server", "BOOK", begin)
+
+	begin = time.Now()
+	p.stop()
+	if took := time.Since(begin); took > 5*time.Second {
+		t.Errorf("serve took %s to stop with an open event stream (grace 20s)", took)
+	} else {
+		t.Logf("serve stopped in %s with an open event stream", took.Round(time.Millisecond))
+	}
+	select {
+	case <-s.ended:
+	case <-time.After(5 * time.Second):
+		t.Error("the stream did not end with the server")
+	}
+	if log := p.out.String(); !strings.Contains(log, `msg="shut down cleanly"`) || strings.Contains(log, "level=ERROR") {
+		t.Errorf("log after stopping with a stream open:\n%s", log)
+	}
+}
