@@ -282,11 +282,9 @@ func (a *API) streamEvents(w http.ResponseWriter, r *http.Request) error {
 	h.Set("X-Accel-Buffering", "no") // nginx: pass each event on at once
 	w.WriteHeader(http.StatusOK)
 
+	// The server's ReadTimeout does not end the stream: net/http clears
+	// the read deadline once the request is read (a test checks it).
 	rc := http.NewResponseController(w)
-	// The server's read timeout would end the stream (the connection's
-	// background read fails and cancels the request); a stream reads
-	// nothing more.
-	_ = rc.SetReadDeadline(time.Time{})
 	send := func(b []byte) bool {
 		if err := rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
 			return false
