@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/northstar-pm/northstar"
 	"github.com/northstar-pm/northstar/internal/importer"
@@ -334,4 +336,178 @@ func (a *App) ImportExport(ctx context.Context, f *importer.ExportFile, only str
 		return nil, northstar.Errorf(northstar.ENOTFOUND, "The export holds no product %s.", strings.ToUpper(only))
 	}
 	return reports, nil
+}
+
+// exportChunk is how many features and stories of an export one Import
+// call takes: a million-story export is imported in bounded memory.
+const exportChunk = 5000
+
+// ImportExportStream imports an export like ImportExport, reading it as a
+// stream twice (open is called for each pass): first its comments, then
+// its features and stories, imported exportChunk at a time. Memory stays
+// bounded by the chunk and the comments, however many stories the export
+// holds. With AllOrNothing every product is imported in one transaction,
+// and so read whole.
+func (a *App) ImportExportStream(ctx context.Context, open func() (io.ReadCloser, error), only string, opts ImportOptions) ([]*ImportReport, error) {
+	only = strings.ToUpper(strings.TrimSpace(only))
+	want := func(key string) bool { return only == "" || strings.EqualFold(key, only) }
+	convs := map[string]*importer.ExportConverter{}
+	var cur *importer.ExportConverter
+	walk := func(v importer.ExportVisitor) error {
+		r, err := open()
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		return importer.WalkExport(r, v)
+	}
+	// Pass 1: the comments, by product and item.
+	err := walk(importer.ExportVisitor{
+		Product: func(p *northstar.Product) error {
+			cur = nil
+			if want(p.Key) {
+				cur = importer.NewExportConverter()
+				convs[p.Key] = cur
+			}
+			return nil
+		},
+		Comment: func(c *importer.ExportedComment) error {
+			if cur != nil {
+				cur.AddComment(c)
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	if only != "" && convs[only] == nil {
+		return nil, northstar.Errorf(northstar.ENOTFOUND, "The export holds no product %s.", only)
+	}
+	// Pass 2: features and stories, a chunk at a time.
+	chunkSize := exportChunk
+	if opts.AllOrNothing {
+		chunkSize = int(^uint(0) >> 1)
+	}
+	var reports []*ImportReport
+	var rep *ImportReport
+	var key string
+	var items []*importer.Item
+	var bad []importer.RowError
+	done := 0
+	flush := func() error {
+		if len(items) == 0 && len(bad) == 0 {
+			return nil
+		}
+		res := &importer.Result{Format: "export", Rows: len(items) + len(bad), Items: items, Errors: bad,
+			UnknownStatuses: []importer.Count{}, UnknownTypes: []importer.Count{}}
+		o := opts
+		if opts.Progress != nil {
+			offset := done
+			o.Progress = func(d, _ int) { opts.Progress(offset+d, offset+len(res.Items)) }
+		}
+		r, err := a.Import(ctx, key, res, o)
+		if err != nil {
+			return err
+		}
+		done += len(items)
+		mergeReport(rep, r)
+		items, bad = nil, nil
+		return nil
+	}
+	start := time.Now()
+	err = walk(importer.ExportVisitor{
+		Product: func(p *northstar.Product) error {
+			cur = nil
+			if !want(p.Key) {
+				return nil
+			}
+			key, cur = p.Key, convs[p.Key]
+			rep = &ImportReport{Product: key, Format: "export", DryRun: opts.DryRun, AllOrNothing: opts.AllOrNothing, Written: !opts.DryRun,
+				SprintsCreated: []string{}, ReleasesCreated: []string{}, PeopleAsText: []string{}, UnknownParents: []string{},
+				UnknownStatuses: []importer.Count{}, UnknownTypes: []importer.Count{}, Errors: []importer.RowError{}}
+			reports = append(reports, rep)
+			if _, err := a.Product(ctx, key); isNotFound(err) {
+				if opts.DryRun {
+					rep.Errors = append(rep.Errors, importer.RowError{Reason: fmt.Sprintf("product %s does not exist yet; the import creates it", key)})
+					cur = nil
+					return nil
+				}
+				_, err = a.CreateProduct(ctx, northstar.NewProduct{Key: key, Name: p.Name, Description: p.Description, Vision: p.Vision, Stage: p.Stage})
+				return err
+			} else {
+				return err
+			}
+		},
+		Feature: func(f *importer.ExportedFeature) error {
+			if cur == nil {
+				return nil
+			}
+			if it := cur.Feature(f); it != nil {
+				items = append(items, it)
+			}
+			if len(items) >= chunkSize {
+				return flush()
+			}
+			return nil
+		},
+		Story: func(s *importer.ExportedStory) error {
+			if cur == nil {
+				return nil
+			}
+			it, b := cur.Story(s)
+			if b != nil {
+				bad = append(bad, *b)
+			} else if it != nil {
+				items = append(items, it)
+			}
+			if len(items) >= chunkSize {
+				return flush()
+			}
+			return nil
+		},
+		EndProduct: func(p *northstar.Product) error {
+			if cur == nil {
+				return nil
+			}
+			err := flush()
+			rep.Duration = time.Since(start).Round(time.Millisecond).String()
+			start = time.Now()
+			return err
+		},
+	})
+	return reports, err
+}
+
+// mergeReport adds the report of one chunk to a product's report.
+func mergeReport(dst, src *ImportReport) {
+	dst.Rows += src.Rows
+	dst.Items += src.Items
+	dst.Written = dst.Written && src.Written
+	dst.StoriesCreated += src.StoriesCreated
+	dst.StoriesUpdated += src.StoriesUpdated
+	dst.FeaturesCreated += src.FeaturesCreated
+	dst.FeaturesUpdated += src.FeaturesUpdated
+	dst.Comments += src.Comments
+	dst.SprintsCreated = append(dst.SprintsCreated, src.SprintsCreated...)
+	dst.ReleasesCreated = append(dst.ReleasesCreated, src.ReleasesCreated...)
+	if dst.TeamCreated == "" {
+		dst.TeamCreated = src.TeamCreated
+	}
+	dst.PeopleMatched += src.PeopleMatched
+	for _, list := range []struct {
+		dst *[]string
+		src []string
+	}{{&dst.PeopleAsText, src.PeopleAsText}, {&dst.UnknownParents, src.UnknownParents}} {
+		for _, s := range list.src {
+			if len(*list.dst) < maxReportedPeople && !slices.Contains(*list.dst, s) {
+				*list.dst = append(*list.dst, s)
+			}
+		}
+	}
+	dst.PointsRounded += src.PointsRounded
+	dst.Errors = append(dst.Errors, src.Errors...)
+	if dst.Columns == nil {
+		dst.Columns = src.Columns
+	}
 }

@@ -109,7 +109,7 @@ func (a *App) Import(ctx context.Context, key string, res *importer.Result, opts
 		if err != nil {
 			return err
 		}
-		return a.loadPlan(ctx, tx, plan)
+		return a.loadPlan(ctx, tx, plan, res.Items)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("import into %s: %w", key, err)
@@ -221,10 +221,21 @@ func (r *ImportReport) addCounts(c importCounts) {
 	r.FeaturesCreated, r.FeaturesUpdated, r.Comments = c.featuresCreated, c.featuresUpdated, c.comments
 }
 
-func (a *App) loadPlan(ctx context.Context, tx *store.Tx, plan *importPlan) error {
+func (a *App) loadPlan(ctx context.Context, tx *store.Tx, plan *importPlan, items []*importer.Item) error {
 	p := plan.product
+	// Only the items the file names, and their parents.
+	seen := map[string]bool{}
+	var keys []string
+	for _, it := range items {
+		for _, k := range []string{it.Key, it.Parent} {
+			if k != "" && !seen[k] {
+				seen[k] = true
+				keys = append(keys, k)
+			}
+		}
+	}
 	var err error
-	if plan.refs, err = tx.ExternalRefs(ctx, p.ID); err != nil {
+	if plan.refs, err = tx.ExternalRefsFor(ctx, p.ID, keys); err != nil {
 		return err
 	}
 	members, err := tx.FindMembers(ctx, p.ID)

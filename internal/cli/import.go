@@ -122,11 +122,20 @@ func (c *importCmd) run(ctx context.Context, args []string) error {
 	start := time.Now()
 	switch kind {
 	case "export-file":
-		f, err := importer.ReadExport(in)
-		if err != nil {
-			return err
+		if c.file == "-" {
+			// Standard input cannot be read twice: read it whole.
+			f, err := importer.ReadExport(in)
+			if err != nil {
+				return err
+			}
+			if reports, err = a.ImportExport(ctx, f, c.product, opts); err != nil {
+				return err
+			}
+			break
 		}
-		if reports, err = a.ImportExport(ctx, f, c.product, opts); err != nil {
+		// A file is read as a stream, twice, in bounded memory.
+		open := func() (io.ReadCloser, error) { return os.Open(c.file) }
+		if reports, err = a.ImportExportStream(ctx, open, c.product, opts); err != nil {
 			return err
 		}
 	default:

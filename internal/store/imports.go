@@ -18,32 +18,6 @@ type ExternalItem struct {
 	Number int
 }
 
-// ExternalRefs returns a product's imported items by their external
-// reference.
-func (tx *Tx) ExternalRefs(ctx context.Context, productID int64) (map[string]ExternalItem, error) {
-	out := map[string]ExternalItem{}
-	for _, q := range []struct{ kind, table string }{{northstar.KindFeature, "features"}, {northstar.KindStory, "stories"}} {
-		rows, err := tx.query(ctx, "SELECT external_ref, id, number FROM "+q.table+" WHERE product_id = ? AND external_ref IS NOT NULL", productID)
-		if err != nil {
-			return nil, fmt.Errorf("external refs: %w", err)
-		}
-		for rows.Next() {
-			var ref string
-			it := ExternalItem{Kind: q.kind}
-			if err := rows.Scan(&ref, &it.ID, &it.Number); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("external refs: %w", err)
-			}
-			out[ref] = it
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("external refs: %w", err)
-		}
-	}
-	return out, nil
-}
-
 // StoryImport is what an import keeps on a story besides its own fields.
 type StoryImport struct {
 	Ref       string
@@ -273,4 +247,41 @@ func (tx *Tx) FeatureExternalRefs(ctx context.Context, productID int64) (map[int
 		out[id] = ref
 	}
 	return out, rows.Err()
+}
+
+// ExternalRefsFor returns those of a product's imported items whose
+// external reference is one of keys: an import looks up only the items
+// it touches, so its cost follows the file, not the product's size.
+func (tx *Tx) ExternalRefsFor(ctx context.Context, productID int64, keys []string) (map[string]ExternalItem, error) {
+	out := map[string]ExternalItem{}
+	const chunk = 500
+	for from := 0; from < len(keys); from += chunk {
+		part := keys[from:min(from+chunk, len(keys))]
+		args := make([]any, 0, len(part)+1)
+		args = append(args, productID)
+		for _, k := range part {
+			args = append(args, k)
+		}
+		in := "(" + strings.TrimSuffix(strings.Repeat("?,", len(part)), ",") + ")"
+		for _, q := range []struct{ kind, table string }{{northstar.KindFeature, "features"}, {northstar.KindStory, "stories"}} {
+			rows, err := tx.query(ctx, "SELECT external_ref, id, number FROM "+q.table+" WHERE product_id = ? AND external_ref IN "+in, args...)
+			if err != nil {
+				return nil, fmt.Errorf("external refs: %w", err)
+			}
+			for rows.Next() {
+				var ref string
+				it := ExternalItem{Kind: q.kind}
+				if err := rows.Scan(&ref, &it.ID, &it.Number); err != nil {
+					rows.Close()
+					return nil, fmt.Errorf("external refs: %w", err)
+				}
+				out[ref] = it
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return nil, fmt.Errorf("external refs: %w", err)
+			}
+		}
+	}
+	return out, nil
 }
