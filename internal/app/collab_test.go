@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -349,5 +350,38 @@ func (s *smtpSink) serve(conn net.Conn) {
 		default:
 			reply("250 ok")
 		}
+	}
+}
+
+// An idea sent on the public portal mails its author a link that
+// confirms the address; following it verifies the idea once.
+func TestPortalVerificationMail(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	f := newFixture(t, db)
+	sink := startSMTPSink(t)
+	f.app.Mail = &MailConfig{Addr: sink.addr, From: "northstar@example.com", BaseURL: "http://northstar.example/"}
+	if _, err := f.app.SetPortalSettings(f.role(northstar.RoleProductManager), "BOOK", northstar.PortalSettings{Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	sub := northstar.PortalSubmission{Title: "Dark mode", Name: "Reader", Email: "reader@example.com"}
+	if _, err := f.app.SubmitPortalIdea(context.Background(), "BOOK", sub, "10.1.1.1"); err != nil {
+		t.Fatal(err)
+	}
+	var msg string
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if m := sink.messages(); len(m) > 0 {
+			msg = m[0]
+			break
+		}
+	}
+	link := regexp.MustCompile(`http://northstar\.example/portal/verify/(pv_[A-Za-z0-9_-]+)`).FindStringSubmatch(msg)
+	if link == nil || !strings.Contains(msg, "To: reader@example.com") {
+		t.Fatalf("verification mail:\n%s", msg)
+	}
+	if err := f.app.VerifyPortalEmail(context.Background(), link[1]); err != nil {
+		t.Fatalf("follow the link: %v", err)
+	}
+	if err := f.app.VerifyPortalEmail(context.Background(), link[1]); northstar.ErrorCode(err) != northstar.ENOTFOUND {
+		t.Errorf("the link works twice: %v", err)
 	}
 }

@@ -87,12 +87,33 @@ func (a *App) sendDigest(b *store.MailBatch) error {
 	if len(b.Notifications) != 1 {
 		subject += "s"
 	}
-	msg := "From: " + a.Mail.From + "\r\nTo: " + b.Email + "\r\nSubject: " + subject +
-		"\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + body.String()
+	return a.sendMail(b.Email, subject, body.String())
+}
+
+// sendMail sends one plain-text message through the configured server.
+func (a *App) sendMail(to, subject, body string) error {
+	msg := "From: " + a.Mail.From + "\r\nTo: " + to + "\r\nSubject: " + subject +
+		"\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + body
 	var auth smtp.Auth
 	if a.Mail.Username != "" {
 		host, _, _ := strings.Cut(a.Mail.Addr, ":")
 		auth = smtp.PlainAuth("", a.Mail.Username, a.Mail.Password, host)
 	}
-	return smtp.SendMail(a.Mail.Addr, auth, a.Mail.From, []string{b.Email}, []byte(msg))
+	return smtp.SendMail(a.Mail.Addr, auth, a.Mail.From, []string{to}, []byte(msg))
+}
+
+// mailPortalVerification sends the link that confirms a portal user's
+// address, in the background: the idea is stored whether or not the mail
+// goes out, and stays unverified until the link is followed.
+func (a *App) mailPortalVerification(email, name, productName, secret string) {
+	if a.Mail == nil || a.Mail.Addr == "" || email == "" {
+		return
+	}
+	link := strings.TrimSuffix(a.Mail.BaseURL, "/") + "/portal/verify/" + secret
+	body := fmt.Sprintf("Hello %s,\r\n\r\nThank you for your idea for %s. Please confirm your address, so that the team can count it and tell you when it ships:\r\n\r\n%s\r\n\r\nIf you did not send an idea, ignore this mail.\r\n", name, productName, link)
+	go func() {
+		if err := a.sendMail(email, "Confirm your idea for "+productName, body); err != nil {
+			a.log.Warn("send portal verification mail", "err", err)
+		}
+	}()
 }

@@ -206,15 +206,17 @@ func (a *App) SubmitPortalIdea(ctx context.Context, key string, s northstar.Port
 	if s.IsBot() {
 		return nil, nil
 	}
-	// The secret goes out in a verification link once a mailer is
-	// configured; until then the idea stays pending (unverified).
-	_, verifyHash := newSecret("pv_")
+	// The secret goes out in a verification link when a mailer is
+	// configured; until it is followed the idea stays unverified.
+	verifySecret, verifyHash := newSecret("pv_")
+	var productName string
 	var idea *northstar.PortalIdea
 	err := a.db.Update(ctx, func(tx *store.Tx) error {
 		p, err := tx.FindPortalProduct(ctx, normalizeKey(key))
 		if err != nil {
 			return err
 		}
+		productName = p.Name
 		idea = &northstar.PortalIdea{ProductID: p.ID, ProductKey: p.Key, Title: s.Title, Body: s.Body, AuthorName: s.Name, Email: s.Email}
 		if err := tx.CreatePortalIdea(ctx, idea, verifyHash); err != nil {
 			return err
@@ -230,6 +232,7 @@ func (a *App) SubmitPortalIdea(ctx context.Context, key string, s northstar.Port
 	if err != nil {
 		return nil, fmt.Errorf("submit portal idea: %w", err)
 	}
+	a.mailPortalVerification(s.Email, s.Name, productName, verifySecret)
 	return publicIdea(idea), nil
 }
 
