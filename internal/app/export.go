@@ -3,6 +3,8 @@ package app
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -325,11 +327,19 @@ func (a *App) ImportExport(ctx context.Context, f *importer.ExportFile, only str
 		} else if err != nil {
 			return reports, err
 		}
+		members := &ImportReport{}
+		if !opts.DryRun {
+			if err := a.restoreMembers(ctx, key, ep.Members, members); err != nil {
+				return reports, err
+			}
+		}
 		res := ep.Items()
 		rep, err := a.Import(ctx, key, res, opts)
 		if err != nil {
 			return reports, err
 		}
+		rep.MembersRestored, rep.UsersCreated = members.MembersRestored, members.UsersCreated
+		rep.Errors = append(members.Errors, rep.Errors...)
 		reports = append(reports, rep)
 	}
 	if only != "" && len(reports) == 0 {
@@ -352,7 +362,9 @@ func (a *App) ImportExportStream(ctx context.Context, open func() (io.ReadCloser
 	only = strings.ToUpper(strings.TrimSpace(only))
 	want := func(key string) bool { return only == "" || strings.EqualFold(key, only) }
 	convs := map[string]*importer.ExportConverter{}
+	members := map[string][]northstar.Member{}
 	var cur *importer.ExportConverter
+	var curKey string
 	walk := func(v importer.ExportVisitor) error {
 		r, err := open()
 		if err != nil {
@@ -364,10 +376,16 @@ func (a *App) ImportExportStream(ctx context.Context, open func() (io.ReadCloser
 	// Pass 1: the comments, by product and item.
 	err := walk(importer.ExportVisitor{
 		Product: func(p *northstar.Product) error {
-			cur = nil
+			cur, curKey = nil, p.Key
 			if want(p.Key) {
 				cur = importer.NewExportConverter()
 				convs[p.Key] = cur
+			}
+			return nil
+		},
+		Members: func(ms []northstar.Member) error {
+			if cur != nil {
+				members[curKey] = ms
 			}
 			return nil
 		},
@@ -427,17 +445,20 @@ func (a *App) ImportExportStream(ctx context.Context, open func() (io.ReadCloser
 				SprintsCreated: []string{}, ReleasesCreated: []string{}, PeopleAsText: []string{}, UnknownParents: []string{},
 				UnknownStatuses: []importer.Count{}, UnknownTypes: []importer.Count{}, Errors: []importer.RowError{}}
 			reports = append(reports, rep)
-			if _, err := a.Product(ctx, key); isNotFound(err) {
+			_, err := a.Product(ctx, key)
+			if isNotFound(err) {
 				if opts.DryRun {
 					rep.Errors = append(rep.Errors, importer.RowError{Reason: fmt.Sprintf("product %s does not exist yet; the import creates it", key)})
 					cur = nil
 					return nil
 				}
 				_, err = a.CreateProduct(ctx, northstar.NewProduct{Key: key, Name: p.Name, Description: p.Description, Vision: p.Vision, Stage: p.Stage})
-				return err
-			} else {
+			}
+			if err != nil || opts.DryRun {
 				return err
 			}
+			// Members first, so that assignees and authors match.
+			return a.restoreMembers(ctx, key, members[key], rep)
 		},
 		Feature: func(f *importer.ExportedFeature) error {
 			if cur == nil {
@@ -477,6 +498,51 @@ func (a *App) ImportExportStream(ctx context.Context, open func() (io.ReadCloser
 		},
 	})
 	return reports, err
+}
+
+// restoreMembers gives the exported members their roles in the product.
+// An admin's import also creates the accounts that do not exist, with a
+// random password: they sign in after an admin resets it (or through
+// single sign-on). Members who cannot be restored are reported.
+func (a *App) restoreMembers(ctx context.Context, key string, ms []northstar.Member, rep *ImportReport) error {
+	user, err := currentUser(ctx)
+	if err != nil {
+		return err
+	}
+	for _, m := range ms {
+		if strings.EqualFold(m.Email, user.Email) {
+			continue // the importer keeps their own role
+		}
+		_, err := a.SetMember(ctx, key, m.Email, m.Role)
+		if err != nil && northstar.ErrorField(err) == "email" && user.Admin {
+			secret := make([]byte, 24)
+			rand.Read(secret)
+			if _, cerr := a.CreateUser(ctx, northstar.NewUser{Name: m.Name, Email: m.Email, Password: base64.RawURLEncoding.EncodeToString(secret)}, false); cerr != nil {
+				err = cerr
+			} else {
+				rep.UsersCreated = append(rep.UsersCreated, m.Email)
+				_, err = a.SetMember(ctx, key, m.Email, m.Role)
+			}
+		}
+		if err != nil {
+			if !userFault(err) {
+				return err
+			}
+			rep.Errors = append(rep.Errors, importer.RowError{Ref: m.Email, Reason: "member not restored: " + northstar.ErrorMessage(err)})
+			continue
+		}
+		rep.MembersRestored++
+	}
+	return nil
+}
+
+// userFault reports whether err is about the input rather than the server.
+func userFault(err error) bool {
+	switch northstar.ErrorCode(err) {
+	case northstar.EINVALID, northstar.ECONFLICT, northstar.EUNPROCESSABLE, northstar.EFORBIDDEN, northstar.ENOTFOUND:
+		return true
+	}
+	return false
 }
 
 // mergeReport adds the report of one chunk to a product's report.

@@ -52,6 +52,8 @@ type ImportReport struct {
 	SprintsCreated  []string            `json:"sprints_created"`
 	ReleasesCreated []string            `json:"releases_created"`
 	TeamCreated     string              `json:"team_created,omitempty"`
+	MembersRestored int                 `json:"members_restored,omitempty"` // export files
+	UsersCreated    []string            `json:"users_created,omitempty"`    // export files, by an admin
 	PeopleMatched   int                 `json:"people_matched"`
 	PeopleAsText    []string            `json:"people_kept_as_text"`
 	UnknownParents  []string            `json:"unknown_parents"`

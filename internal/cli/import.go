@@ -252,6 +252,12 @@ func (c *importCmd) printReport(r *app.ImportReport, took time.Duration) {
 	if len(r.SprintsCreated) > 0 {
 		fmt.Fprintf(w, "  sprints created: %d (%s)\n", len(r.SprintsCreated), abbreviate(r.SprintsCreated, 5))
 	}
+	if r.MembersRestored > 0 {
+		fmt.Fprintf(w, "  members restored: %d\n", r.MembersRestored)
+	}
+	if len(r.UsersCreated) > 0 {
+		fmt.Fprintf(w, "  accounts created (an admin resets their passwords): %s\n", abbreviate(r.UsersCreated, 5))
+	}
 	if r.TeamCreated != "" {
 		fmt.Fprintf(w, "  team created for the sprints: %s\n", r.TeamCreated)
 	}
@@ -275,7 +281,11 @@ func (c *importCmd) printReport(r *app.ImportReport, took time.Duration) {
 				fmt.Fprintf(w, "  … and %d more (see --json)\n", len(r.Errors)-i)
 				break
 			}
-			fmt.Fprintf(w, "  %s\n", e.Error())
+			if e.Line == 0 {
+				fmt.Fprintf(w, "  %s: %s\n", e.Ref, e.Reason)
+			} else {
+				fmt.Fprintf(w, "  %s\n", e.Error())
+			}
 		}
 	}
 	fmt.Fprintf(w, "Took %s.\n", took.Round(time.Millisecond))

@@ -57,6 +57,7 @@ type ExportedComment struct {
 // comments.
 type ExportedProduct struct {
 	Product  northstar.Product   `json:"product"`
+	Members  []northstar.Member  `json:"members"`
 	Features []ExportedFeature   `json:"features"`
 	Stories  []ExportedStory     `json:"stories"`
 	Releases []northstar.Release `json:"releases"`
@@ -211,6 +212,7 @@ type ExportVisitor struct {
 	Feature    func(f *ExportedFeature) error
 	Story      func(s *ExportedStory) error
 	Comment    func(c *ExportedComment) error
+	Members    func(ms []northstar.Member) error
 	EndProduct func(p *northstar.Product) error
 }
 
@@ -324,6 +326,13 @@ func walkProducts(dec *json.Decoder, v ExportVisitor) error {
 					}
 					return callback(v.Story(&s))
 				})
+			case "members":
+				var ms []northstar.Member
+				if err = dec.Decode(&ms); err == nil && v.Members != nil {
+					if err := v.Members(ms); err != nil {
+						return err
+					}
+				}
 			case "comments":
 				err = eachElement(dec, func() error {
 					var c ExportedComment

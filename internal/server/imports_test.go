@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -283,12 +284,22 @@ func testExportRoundTrip(t *testing.T, e *env) {
 	}
 	f.Products[0].Product.Key = "COPY"
 	ctx := adminContext(t, e)
-	reps, err := e.app.ImportExport(ctx, f, "", app.ImportOptions{})
+	// The streamed reader, on the export as another installation would
+	// get it: the product under a new key, one member without an account.
+	moved := bytes.ReplaceAll(res.body, []byte(`"key":"SHOP"`), []byte(`"key":"COPY"`))
+	moved = bytes.ReplaceAll(moved, []byte("viewer@example.com"), []byte("newbie@example.com"))
+	open := func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(moved)), nil }
+	reps, err := e.app.ImportExportStream(ctx, open, "", app.ImportOptions{})
 	if err != nil || len(reps) != 1 || len(reps[0].Errors) != 0 {
 		t.Fatalf("import export: %v %+v", err, reps)
 	}
-	if r := reps[0]; r.StoriesCreated != 4 || r.FeaturesCreated != 1 || r.Comments != 2 {
+	if r := reps[0]; r.StoriesCreated != 4 || r.FeaturesCreated != 1 || r.Comments != 2 || r.MembersRestored != 5 ||
+		strings.Join(r.UsersCreated, ",") != "newbie@example.com" {
 		t.Errorf("round-trip report = %+v", r)
+	}
+	members := list[member](t, tm.admin, "/api/v1/products/COPY/members")
+	if len(members) != 6 { // the five restored and the admin who created COPY
+		t.Errorf("COPY has %d members: %+v", len(members), members)
 	}
 	var out bytes.Buffer
 	if _, err := e.app.Export(ctx, []string{"COPY"}, false, &out); err != nil {
@@ -325,7 +336,8 @@ func testExportRoundTrip(t *testing.T, e *env) {
 	if a, b := summary(f.Products[0]), summary(g.Products[0]); a != b {
 		t.Errorf("round trip differs:\n--- exported\n%s\n--- after import and export\n%s", a, b)
 	}
-	// Imported again, the export updates instead of duplicating.
+	// Imported again (read whole this time), the export updates instead
+	// of duplicating.
 	reps, err = e.app.ImportExport(ctx, f, "COPY", app.ImportOptions{})
 	if err != nil || reps[0].StoriesCreated != 0 || reps[0].StoriesUpdated != 4 {
 		t.Errorf("second import of the export: %v %+v", err, reps)
