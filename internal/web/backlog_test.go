@@ -31,13 +31,25 @@ type site struct {
 	app *app.App
 }
 
-// newSite serves the demo organization on a fresh database.
+// newSite serves the demo accounts and products, without their work, on a
+// fresh database.
 func newSite(t *testing.T, e store.Engine) *site {
+	t.Helper()
+	return newSeededSite(t, e, (*app.App).SeedDemoAccounts)
+}
+
+// newDemoSite serves the whole demo: accounts, products and their work.
+func newDemoSite(t *testing.T, e store.Engine) *site {
+	t.Helper()
+	return newSeededSite(t, e, (*app.App).SeedDemo)
+}
+
+func newSeededSite(t *testing.T, e store.Engine, seed func(*app.App, context.Context, func(string)) (bool, error)) *site {
 	t.Helper()
 	db := storetest.Open(t, e)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	a := app.New(db, log)
-	if _, err := a.SeedDemo(context.Background(), nil); err != nil {
+	if _, err := seed(a, context.Background(), nil); err != nil {
 		t.Fatal(err)
 	}
 	ts := httptest.NewUnstartedServer(nil)

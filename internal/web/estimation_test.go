@@ -18,7 +18,7 @@ import (
 )
 
 func TestSuggestionOnStoryPage(t *testing.T) {
-	s := newSite(t, store.SQLite)
+	s := newDemoSite(t, store.SQLite)
 	ctx := s.as(t, "po@northstar.test")
 	st, err := s.app.CreateStory(ctx, "BOOK", northstar.NewStory{Title: "Scan a barcode to count stock on a shelf"})
 	if err != nil {
@@ -56,7 +56,7 @@ func TestSuggestionOnStoryPage(t *testing.T) {
 }
 
 func TestForecastPage(t *testing.T) {
-	s := newSite(t, store.SQLite)
+	s := newDemoSite(t, store.SQLite)
 	ctx := s.as(t, "pm@northstar.test")
 	releases, err := s.app.Releases(ctx, "BOOK")
 	if err != nil || len(releases) == 0 {
@@ -77,7 +77,7 @@ func TestForecastPage(t *testing.T) {
 }
 
 func TestPokerPages(t *testing.T) {
-	s := newSite(t, store.SQLite)
+	s := newDemoSite(t, store.SQLite)
 	ctx := s.as(t, "po@northstar.test")
 	a, err := s.app.CreateStory(ctx, "BOOK", northstar.NewStory{Title: "Print shelf labels"})
 	if err != nil {
