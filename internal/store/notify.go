@@ -20,7 +20,10 @@ func (tx *Tx) Notify(ctx context.Context, channel, payload string) error {
 	if tx.Engine() != Postgres {
 		return nil
 	}
-	if _, err := tx.exec(ctx, "SELECT pg_notify(?, ?)", channel, payload); err != nil {
+	// The channel is scoped to the schema, so that installations (and
+	// tests) sharing one database in different schemas hear only their
+	// own changes; the listener scopes its channel the same way.
+	if _, err := tx.exec(ctx, "SELECT pg_notify(left(? || '.' || current_schema(), 63), ?)", channel, payload); err != nil {
 		return fmt.Errorf("notify: %w", err)
 	}
 	return nil
@@ -55,7 +58,11 @@ func (db *DB) listenOnce(ctx context.Context, channel string, fn func(payload st
 		return err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{channel}.Sanitize()); err != nil {
+	var scoped string
+	if err := conn.QueryRow(ctx, "SELECT left($1 || '.' || current_schema(), 63)", channel).Scan(&scoped); err != nil {
+		return err
+	}
+	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{scoped}.Sanitize()); err != nil {
 		return err
 	}
 	for {
