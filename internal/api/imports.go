@@ -1,14 +1,17 @@
 package api
 
 import (
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"mime"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/northstar-pm/northstar"
 	"github.com/northstar-pm/northstar/internal/app"
@@ -23,6 +26,8 @@ func (a *API) importRoutes() []httpx.Route {
 	return []httpx.Route{
 		{Method: "POST", Pattern: "/api/v1/products/{key}/imports", Handler: authed(a.importFile)},
 		{Method: "GET", Pattern: "/api/v1/products/{key}/export", Handler: authed(a.exportProduct)},
+		{Method: "GET", Pattern: "/api/v1/products/{key}/stories.csv", Handler: authed(a.storiesCSV)},
+		{Method: "GET", Pattern: "/api/v1/products/{key}/features.csv", Handler: authed(a.featuresCSV)},
 	}
 }
 
@@ -169,5 +174,107 @@ func (a *API) exportProduct(w http.ResponseWriter, r *http.Request) error {
 	if _, err := a.app.Export(r.Context(), []string{key}, false, w); err != nil {
 		slog.Warn("export", "product", key, "err", err)
 	}
+	return nil
+}
+
+// storiesCSV writes the backlog as CSV, in backlog order, with the same
+// filters as the story list; it reads a page at a time.
+func (a *API) storiesCSV(w http.ResponseWriter, r *http.Request) error {
+	f, err := storyFilter(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	key := strings.ToUpper(strings.TrimSpace(r.PathValue("key")))
+	f.Limit = 500
+	page, err := a.app.Stories(r.Context(), key, f) // errors answer before any CSV is written
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+key+`-stories.csv"`)
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"ref", "type", "title", "status", "points", "assignee", "labels", "feature", "persona", "want", "benefit",
+		"description", "criteria", "accepted", "created_at", "updated_at"})
+	for {
+		for _, s := range page {
+			pts, assignee, feature := "", "", ""
+			if s.Points != nil {
+				pts = strconv.Itoa(*s.Points)
+			}
+			if s.Assignee != nil {
+				assignee = s.Assignee.Email
+			}
+			if s.Feature != nil {
+				feature = s.Feature.Ref
+			}
+			crit := make([]string, len(s.Criteria))
+			for i, c := range s.Criteria {
+				crit[i] = c.Text
+			}
+			row := []string{s.Ref, string(s.Type), s.Title, string(s.Status), pts, assignee, strings.Join(s.Labels, ","), feature,
+				s.Persona, s.Want, s.Benefit, s.Description, strings.Join(crit, "\n"), strconv.FormatBool(s.Accepted),
+				s.CreatedAt.Format(time.RFC3339), s.UpdatedAt.Format(time.RFC3339)}
+			for i := range row {
+				row[i] = importer.CSVCell(row[i])
+			}
+			cw.Write(row)
+		}
+		if len(page) < f.Limit {
+			break
+		}
+		f.After = page[len(page)-1].Rank
+		if page, err = a.app.Stories(r.Context(), key, f); err != nil {
+			slog.Warn("stories csv", "product", key, "err", err)
+			break
+		}
+	}
+	cw.Flush()
+	return nil
+}
+
+// featuresCSV writes a product's features as CSV, by number, with the
+// same filters as the feature list.
+func (a *API) featuresCSV(w http.ResponseWriter, r *http.Request) error {
+	flt, err := featureFilter(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	key := strings.ToUpper(strings.TrimSpace(r.PathValue("key")))
+	fs, err := a.app.FeaturesFiltered(r.Context(), key, flt)
+	if err != nil {
+		return err
+	}
+	sort.Slice(fs, func(i, j int) bool { return fs[i].Number < fs[j].Number })
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+key+`-features.csv"`)
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"ref", "title", "status", "release", "theme", "horizon", "moscow", "mvp", "owner", "problem", "solution",
+		"rice", "value_effort", "stories", "created_at", "updated_at"})
+	num := func(v *float64) string {
+		if v == nil {
+			return ""
+		}
+		return strconv.FormatFloat(*v, 'f', -1, 64)
+	}
+	for _, f := range fs {
+		release, theme, owner := "", "", ""
+		if f.Release != nil {
+			release = f.Release.Name
+		}
+		if f.Theme != nil {
+			theme = f.Theme.Name
+		}
+		if f.Owner != nil {
+			owner = f.Owner.Email
+		}
+		row := []string{f.Ref, f.Title, string(f.Status), release, theme, string(f.Horizon), string(f.MoSCoW), strconv.FormatBool(f.MVP),
+			owner, f.Problem, f.Solution, num(f.Computed.RICE), num(f.Computed.ValueEffort), strconv.Itoa(f.Progress.StoriesTotal),
+			f.CreatedAt.Format(time.RFC3339), f.UpdatedAt.Format(time.RFC3339)}
+		for i := range row {
+			row[i] = importer.CSVCell(row[i])
+		}
+		cw.Write(row)
+	}
+	cw.Flush()
 	return nil
 }

@@ -493,7 +493,7 @@ func writeExportZip(ctx context.Context, a *app.App, keys []string, all bool, w 
 			if s.Feature != nil {
 				feature = s.Feature.Ref
 			}
-			cw.Write([]string{p.Product.Key, s.Ref, s.ExternalRef, string(s.Type), s.Title, string(s.Status), pts, assignee,
+			writeSafe(cw, []string{p.Product.Key, s.Ref, s.ExternalRef, string(s.Type), s.Title, string(s.Status), pts, assignee,
 				strings.Join(s.Labels, ","), feature, s.Sprint, s.Description, s.CreatedAt.Format(time.RFC3339), s.UpdatedAt.Format(time.RFC3339)})
 		}
 	}
@@ -513,7 +513,7 @@ func writeExportZip(ctx context.Context, a *app.App, keys []string, all bool, w 
 			if ft.Release != nil {
 				rel = ft.Release.Name
 			}
-			cw.Write([]string{p.Product.Key, ft.Ref, ft.ExternalRef, ft.Title, string(ft.Status), rel, ft.Problem,
+			writeSafe(cw, []string{p.Product.Key, ft.Ref, ft.ExternalRef, ft.Title, string(ft.Status), rel, ft.Problem,
 				ft.CreatedAt.Format(time.RFC3339), ft.UpdatedAt.Format(time.RFC3339)})
 		}
 	}
@@ -522,4 +522,12 @@ func writeExportZip(ctx context.Context, a *app.App, keys []string, all bool, w 
 		return st, err
 	}
 	return st, zw.Close()
+}
+
+// writeSafe writes a CSV row whose cells cannot run as formulas.
+func writeSafe(cw *csv.Writer, row []string) {
+	for i := range row {
+		row[i] = importer.CSVCell(row[i])
+	}
+	cw.Write(row)
 }

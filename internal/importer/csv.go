@@ -214,3 +214,13 @@ func cleanField(s string) string {
 	}
 	return s
 }
+
+// CSVCell makes a value safe for a spreadsheet: a cell that starts like a
+// formula (=, +, -, @, tab or carriage return) gets a leading apostrophe,
+// so that opening an export never runs what someone typed.
+func CSVCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}

@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"io"
 	"mime/multipart"
@@ -400,4 +401,37 @@ func TestImportRealStoryPoints(t *testing.T) {
 		}
 		t.Logf("%s: imported %d issues from %d files in %s", e.engine, total, len(files), time.Since(start).Round(time.Millisecond))
 	})
+}
+
+func TestExportCSV(t *testing.T) {
+	forEachEngine(t, testExportCSV)
+}
+
+func testExportCSV(t *testing.T, e *env) {
+	tm := e.newTeam(t)
+	tm.product(t, "SHOP", "Shop")
+	tm.po.importCSV(t, "SHOP", "points_field=Story+Points", jiraExport).want(t, http.StatusOK)
+	tm.po.post(t, "/api/v1/products/SHOP/stories", map[string]any{"title": "=HYPERLINK(\"http://evil\")", "type": "bug"}).want(t, http.StatusCreated)
+
+	res := tm.viewer.get(t, "/api/v1/products/SHOP/stories.csv?type=bug").want(t, http.StatusOK)
+	if ct := res.header.Get("Content-Type"); !strings.HasPrefix(ct, "text/csv") {
+		t.Errorf("Content-Type = %s", ct)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(res.body)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 3 || rows[0][0] != "ref" || rows[1][2] != "Card declined" || rows[2][2] != `'=HYPERLINK("http://evil")` {
+		t.Errorf("bugs CSV = %q", rows)
+	}
+	res = tm.viewer.get(t, "/api/v1/products/SHOP/stories.csv").want(t, http.StatusOK)
+	if rows, _ := csv.NewReader(bytes.NewReader(res.body)).ReadAll(); len(rows) != 5 {
+		t.Errorf("all stories: %d rows, want a header and 4", len(rows))
+	}
+	res = tm.viewer.get(t, "/api/v1/products/SHOP/features.csv?status=in_progress").want(t, http.StatusOK)
+	if rows, _ := csv.NewReader(bytes.NewReader(res.body)).ReadAll(); len(rows) != 2 || rows[1][1] != "Checkout" || rows[1][3] != "1.0" {
+		t.Errorf("features CSV = %q", rows)
+	}
+	tm.viewer.get(t, "/api/v1/products/SHOP/stories.csv?status=bogus").wantError(t, http.StatusBadRequest, "invalid", "status")
+	tm.outsider.get(t, "/api/v1/products/SHOP/features.csv").wantError(t, http.StatusNotFound, "not_found", "")
 }
