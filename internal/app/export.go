@@ -332,6 +332,9 @@ func (a *App) ImportExport(ctx context.Context, f *importer.ExportFile, only str
 			if err := a.restoreMembers(ctx, key, ep.Members, members); err != nil {
 				return reports, err
 			}
+			if err := a.restorePlanning(ctx, key, ep.Releases, ep.Sprints, members); err != nil {
+				return reports, err
+			}
 		}
 		res := ep.Items()
 		rep, err := a.Import(ctx, key, res, opts)
@@ -339,6 +342,11 @@ func (a *App) ImportExport(ctx context.Context, f *importer.ExportFile, only str
 			return reports, err
 		}
 		rep.MembersRestored, rep.UsersCreated = members.MembersRestored, members.UsersCreated
+		rep.ReleasesCreated = append(members.ReleasesCreated, rep.ReleasesCreated...)
+		rep.SprintsCreated = append(members.SprintsCreated, rep.SprintsCreated...)
+		if rep.TeamCreated == "" {
+			rep.TeamCreated = members.TeamCreated
+		}
 		rep.Errors = append(members.Errors, rep.Errors...)
 		reports = append(reports, rep)
 	}
@@ -363,6 +371,8 @@ func (a *App) ImportExportStream(ctx context.Context, open func() (io.ReadCloser
 	want := func(key string) bool { return only == "" || strings.EqualFold(key, only) }
 	convs := map[string]*importer.ExportConverter{}
 	members := map[string][]northstar.Member{}
+	releases := map[string][]northstar.Release{}
+	sprints := map[string][]northstar.Sprint{}
 	var cur *importer.ExportConverter
 	var curKey string
 	walk := func(v importer.ExportVisitor) error {
@@ -386,6 +396,18 @@ func (a *App) ImportExportStream(ctx context.Context, open func() (io.ReadCloser
 		Members: func(ms []northstar.Member) error {
 			if cur != nil {
 				members[curKey] = ms
+			}
+			return nil
+		},
+		Releases: func(rs []northstar.Release) error {
+			if cur != nil {
+				releases[curKey] = rs
+			}
+			return nil
+		},
+		Sprints: func(ss []northstar.Sprint) error {
+			if cur != nil {
+				sprints[curKey] = ss
 			}
 			return nil
 		},
@@ -457,8 +479,12 @@ func (a *App) ImportExportStream(ctx context.Context, open func() (io.ReadCloser
 			if err != nil || opts.DryRun {
 				return err
 			}
-			// Members first, so that assignees and authors match.
-			return a.restoreMembers(ctx, key, members[key], rep)
+			// Members first, so that assignees and authors match; then
+			// releases and sprints with their dates and goals.
+			if err := a.restoreMembers(ctx, key, members[key], rep); err != nil {
+				return err
+			}
+			return a.restorePlanning(ctx, key, releases[key], sprints[key], rep)
 		},
 		Feature: func(f *importer.ExportedFeature) error {
 			if cur == nil {
@@ -532,6 +558,103 @@ func (a *App) restoreMembers(ctx context.Context, key string, ms []northstar.Mem
 			continue
 		}
 		rep.MembersRestored++
+	}
+	return nil
+}
+
+// restorePlanning creates the exported releases and sprints the product
+// does not have yet, with their goals, dates and status, so that the
+// import that follows finds them by name. Sprints go to the product's
+// first team, or to a new one.
+func (a *App) restorePlanning(ctx context.Context, key string, rels []northstar.Release, sprints []northstar.Sprint, rep *ImportReport) error {
+	if len(rels) == 0 && len(sprints) == 0 {
+		return nil
+	}
+	var created, createdSprints []string
+	var team string
+	err := a.db.Update(ctx, func(tx *store.Tx) error {
+		created, createdSprints, team = nil, nil, ""
+		_, p, err := authorize(ctx, tx, key, northstar.ActionEditStories)
+		if err != nil {
+			return err
+		}
+		have, err := tx.FindReleases(ctx, p.ID)
+		if err != nil {
+			return err
+		}
+		names, mvp := map[string]bool{}, false
+		for _, r := range have {
+			names[strings.ToLower(r.Name)] = true
+			mvp = mvp || r.MVP
+		}
+		for _, r := range rels {
+			if r.Name == "" || names[strings.ToLower(r.Name)] || !r.Status.Valid() {
+				continue
+			}
+			nr := &northstar.Release{ProductID: p.ID, ProductKey: p.Key, Name: r.Name, Goal: r.Goal, Target: r.Target, Status: r.Status,
+				MVP: r.MVP && !mvp, ReleasedAt: r.ReleasedAt}
+			mvp = mvp || nr.MVP
+			if err := tx.CreateRelease(ctx, nr); err != nil {
+				return err
+			}
+			names[strings.ToLower(r.Name)] = true
+			created = append(created, r.Name)
+		}
+		if len(sprints) == 0 {
+			return nil
+		}
+		existing, err := tx.ProductSprints(ctx, p.ID)
+		if err != nil {
+			return err
+		}
+		teams, err := tx.TeamIDsOfProduct(ctx, p.ID)
+		if err != nil {
+			return err
+		}
+		var teamID int64
+		if len(teams) > 0 {
+			teamID = teams[0]
+		}
+		active := false
+		for _, s := range existing {
+			active = active || (s.Status == northstar.SprintActive && s.TeamID == teamID)
+		}
+		for _, s := range sprints {
+			if _, ok := existing[s.Name]; ok || s.Name == "" || s.Start.IsZero() || !s.End.After(s.Start.Time) {
+				continue
+			}
+			if teamID == 0 {
+				t := &northstar.Team{Name: p.Key + " team", Columns: northstar.DefaultColumns()}
+				if err := tx.CreateTeam(ctx, t, []int64{p.ID}); err != nil {
+					return err
+				}
+				teamID, team = t.ID, t.Name
+			}
+			ns := &northstar.Sprint{TeamID: teamID, Name: s.Name, Goal: s.Goal, Start: s.Start, End: s.End, Retro: s.Retro}
+			if err := tx.CreateSprint(ctx, ns); err != nil {
+				return err
+			}
+			if s.Status == northstar.SprintClosed || (s.Status == northstar.SprintActive && !active) {
+				ns.Status, ns.StartedAt, ns.ClosedAt = s.Status, s.StartedAt, s.ClosedAt
+				ns.CommittedPoints, ns.CommittedCount, ns.CompletedPoints, ns.CompletedCount = s.CommittedPoints, s.CommittedCount, s.CompletedPoints, s.CompletedCount
+				ns.AddedPoints, ns.RemovedPoints = s.AddedPoints, s.RemovedPoints
+				active = active || s.Status == northstar.SprintActive
+				if err := tx.UpdateSprint(ctx, ns); err != nil {
+					return err
+				}
+			}
+			existing[s.Name] = ns
+			createdSprints = append(createdSprints, s.Name)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("restore releases and sprints of %s: %w", key, err)
+	}
+	rep.ReleasesCreated = append(rep.ReleasesCreated, created...)
+	rep.SprintsCreated = append(rep.SprintsCreated, createdSprints...)
+	if rep.TeamCreated == "" {
+		rep.TeamCreated = team
 	}
 	return nil
 }

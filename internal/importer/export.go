@@ -53,14 +53,15 @@ type ExportedComment struct {
 
 // ExportedProduct is what an import reads back of one product. The export
 // holds more (strategy, objectives, feedback, teams, activity); an import
-// recreates the product, its features, stories, releases, sprints and
-// comments.
+// recreates the product, its members, releases, sprints, features,
+// stories and comments.
 type ExportedProduct struct {
 	Product  northstar.Product   `json:"product"`
 	Members  []northstar.Member  `json:"members"`
 	Features []ExportedFeature   `json:"features"`
 	Stories  []ExportedStory     `json:"stories"`
 	Releases []northstar.Release `json:"releases"`
+	Sprints  []northstar.Sprint  `json:"sprints"`
 	Comments []ExportedComment   `json:"comments"`
 }
 
@@ -213,6 +214,8 @@ type ExportVisitor struct {
 	Story      func(s *ExportedStory) error
 	Comment    func(c *ExportedComment) error
 	Members    func(ms []northstar.Member) error
+	Releases   func(rs []northstar.Release) error
+	Sprints    func(ss []northstar.Sprint) error
 	EndProduct func(p *northstar.Product) error
 }
 
@@ -330,6 +333,20 @@ func walkProducts(dec *json.Decoder, v ExportVisitor) error {
 				var ms []northstar.Member
 				if err = dec.Decode(&ms); err == nil && v.Members != nil {
 					if err := v.Members(ms); err != nil {
+						return err
+					}
+				}
+			case "releases":
+				var rs []northstar.Release
+				if err = dec.Decode(&rs); err == nil && v.Releases != nil {
+					if err := v.Releases(rs); err != nil {
+						return err
+					}
+				}
+			case "sprints":
+				var ss []northstar.Sprint
+				if err = dec.Decode(&ss); err == nil && v.Sprints != nil {
+					if err := v.Sprints(ss); err != nil {
 						return err
 					}
 				}

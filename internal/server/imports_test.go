@@ -295,7 +295,8 @@ func testExportRoundTrip(t *testing.T, e *env) {
 		t.Fatalf("import export: %v %+v", err, reps)
 	}
 	if r := reps[0]; r.StoriesCreated != 4 || r.FeaturesCreated != 1 || r.Comments != 2 || r.MembersRestored != 5 ||
-		strings.Join(r.UsersCreated, ",") != "newbie@example.com" {
+		strings.Join(r.UsersCreated, ",") != "newbie@example.com" || strings.Join(r.ReleasesCreated, ",") != "1.0" ||
+		strings.Join(r.SprintsCreated, ",") != "Sprint 1,Sprint 2" && strings.Join(r.SprintsCreated, ",") != "Sprint 2,Sprint 1" {
 		t.Errorf("round-trip report = %+v", r)
 	}
 	members := list[member](t, tm.admin, "/api/v1/products/COPY/members")
