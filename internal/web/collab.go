@@ -18,11 +18,13 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/northstar-pm/northstar"
 	"github.com/northstar-pm/northstar/internal/httpx"
@@ -149,7 +151,8 @@ func newEntryView(a *northstar.Activity) entryView {
 	for _, c := range a.Changes {
 		if a.Action == "commented" && c.Field == "comment" {
 			if m, ok := c.New.(map[string]any); ok {
-				e.Comment, _ = m["body"].(string)
+				body, _ := m["body"].(string)
+				e.Comment = excerpt(body, 280) // plain text: no Markdown marks
 				continue
 			}
 		}
@@ -330,7 +333,7 @@ func (web *Web) discussionView(w http.ResponseWriter, r *http.Request, kind, ref
 	}
 	for _, c := range comments {
 		own := c.Author != nil && v.User != nil && c.Author.ID == v.User.ID
-		v.Comments = append(v.Comments, commentView{Comment: c, HTML: renderMarkdown(c.Body),
+		v.Comments = append(v.Comments, commentView{Comment: c, HTML: markMentions(renderMarkdown(c.Body)),
 			CanEdit:   own && !p.ReadOnly() && time.Since(c.CreatedAt) < northstar.CommentEditTime,
 			CanDelete: own || (v.User != nil && v.User.Admin)})
 	}
@@ -488,6 +491,52 @@ func (web *Web) watch(w http.ResponseWriter, r *http.Request) error {
 		done = "You watch " + itemName(kind, ref) + ": you will be told of its changes."
 	}
 	return web.discussionDone(w, r, kind, ref, done, err, nil)
+}
+
+// htmlTag and mentionText find, in sanitised HTML, the tags and the
+// @mentions in the text between them (as northstar.Mentions does).
+var (
+	htmlTag     = regexp.MustCompile(`<[^>]*>`)
+	mentionText = regexp.MustCompile(`(^|[^\w@.])(@[A-Za-z0-9._%+-]*[A-Za-z0-9_%+-](?:@[A-Za-z0-9.-]+\.[A-Za-z]{2,})?)`)
+)
+
+// markMentions wraps the @mentions of a rendered comment in a span, except
+// in links and code. The HTML is the sanitiser's output: tags are whole,
+// text is escaped, and a handle has no character that escaping changes.
+func markMentions(h template.HTML) template.HTML {
+	src := string(h)
+	if !strings.Contains(src, "@") {
+		return h
+	}
+	var b strings.Builder
+	skip := 0 // inside <a>, <code> or <pre>
+	last := 0
+	text := func(t string) {
+		if skip > 0 {
+			b.WriteString(t)
+			return
+		}
+		b.WriteString(mentionText.ReplaceAllString(t, `$1<span class="mention">$2</span>`))
+	}
+	for _, loc := range htmlTag.FindAllStringIndex(src, -1) {
+		text(src[last:loc[0]])
+		tag := src[loc[0]:loc[1]]
+		name := ""
+		if f := strings.FieldsFunc(tag, func(r rune) bool { return r == '<' || r == '>' || r == '/' || unicode.IsSpace(r) }); len(f) > 0 {
+			name = strings.ToLower(f[0])
+		}
+		if name == "a" || name == "code" || name == "pre" {
+			if strings.HasPrefix(tag, "</") {
+				skip = max(skip-1, 0)
+			} else {
+				skip++
+			}
+		}
+		b.WriteString(tag)
+		last = loc[1]
+	}
+	text(src[last:])
+	return template.HTML(b.String())
 }
 
 // mentionView is one person the comment box may mention.

@@ -63,7 +63,7 @@ func testDiscussion(t *testing.T, s *site) {
 		t.Errorf("after posting: Location %q", loc)
 	}
 	page := pm.get(disc)
-	want(t, page, http.StatusOK, "Comment posted.", "<strong>urgent</strong>", "@dev", "Priya Patel", "commented on", "Watching")
+	want(t, page, http.StatusOK, "Comment posted.", "<strong>urgent</strong>", `<span class="mention">@dev</span>`, "Priya Patel", "commented on", "Watching")
 	wantNot(t, page, "<script>alert", "<img src=x onerror", `href="javascript:`)
 
 	m := commentIDRE.FindStringSubmatch(page.body)
@@ -105,6 +105,15 @@ func testDiscussion(t *testing.T, s *site) {
 	want(t, pm.hx(disc, url.Values{"body": {strings.Repeat("x", northstar.MaxCommentLen+1)}}), http.StatusBadRequest)
 	if n := strings.Count(pm.get(disc).body, `class="dsc-comment"`); n != 1 {
 		t.Errorf("%d comments after bad input, want 1", n)
+	}
+
+	// Mentions in code, and addresses, are not marked.
+	want(t, pm.post(disc, url.Values{"body": {"Run `notify @dev` or mail ops@example.com, @po."}}), http.StatusSeeOther)
+	marked := pm.get(disc)
+	want(t, marked, http.StatusOK, "<code>notify @dev</code>", "ops@example.com", `<span class="mention">@po</span>.`)
+	wantNot(t, marked, `<span class="mention">@example.com`)
+	if m := regexp.MustCompile(`id="comment-(\d+)"`).FindAllStringSubmatch(marked.body, -1); len(m) == 2 {
+		want(t, pm.post("/comments/"+m[1][1]+"/delete", url.Values{"kind": {"story"}, "ref": {story.Ref}}), http.StatusSeeOther)
 	}
 
 	// The author edits within the window: marked edited. Others may not.
