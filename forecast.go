@@ -49,6 +49,13 @@ type Simulation struct {
 	Unit    ForecastUnit // what History counts
 	Trials  int          // 0: ForecastTrials
 	Seed    uint64       // 0: ForecastSeed
+	// Committed optionally holds what each history sprint committed, in
+	// the same order. With it ForecastDelivery resamples the share of its
+	// commitment a sprint delivered instead of the amount: on the shared
+	// sprint data (forecast_eval_test.go) the 85 % range then holds the
+	// truth 62–79 % of the time, against 27–73 % for amounts capped at the
+	// commitment.
+	Committed []float64
 }
 
 // ForecastBasis describes the history a forecast rests on.
@@ -81,6 +88,14 @@ func (sim *Simulation) check() error {
 	}
 	if !positive {
 		return Errorf(EUNPROCESSABLE, "The team finished no %s in its %d closed sprints, so there is no pace to forecast from.", sim.Unit, len(sim.History))
+	}
+	if len(sim.Committed) != 0 && len(sim.Committed) != len(sim.History) {
+		return FieldError("committed", "give a commitment for each of the %d history sprints, not %d.", len(sim.History), len(sim.Committed))
+	}
+	for _, v := range sim.Committed {
+		if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+			return FieldError("committed", "a commitment must be a number of at least 0, not %v.", v)
+		}
 	}
 	if sim.Trials < 0 || sim.Trials > 1_000_000 {
 		return FieldError("trials", "trials must be between 1 and 1000000.")
@@ -289,17 +304,39 @@ func (f *WorkForecast) Chance(amount float64) float64 {
 type DeliveryForecast struct {
 	Commitment float64 `json:"commitment"`
 	// Low and High bound the central 85 % of simulated sprints' deliveries;
-	// Likely is their median. None exceeds the commitment.
+	// Likely is their median. Resampled amounts never exceed the
+	// commitment; resampled shares of it may (teams take in more work).
 	Low    float64 `json:"low"`
 	Likely float64 `json:"likely"`
 	High   float64 `json:"high"`
 	// ChanceAll is the share of futures, 0–1, in which all of the
 	// commitment is delivered.
-	ChanceAll float64       `json:"chance_all"`
-	Basis     ForecastBasis `json:"basis"`
+	ChanceAll float64 `json:"chance_all"`
+	// ByShare is true when the forecast resampled the share of their
+	// commitment past sprints delivered, false for the amounts.
+	ByShare bool          `json:"by_share"`
+	Basis   ForecastBasis `json:"basis"`
 }
 
-// ForecastDelivery simulates one sprint against a commitment.
+// shares returns what each history sprint delivered of its commitment,
+// for the sprints that committed something, or nil.
+func (sim *Simulation) shares() []float64 {
+	if len(sim.Committed) != len(sim.History) {
+		return nil
+	}
+	var out []float64
+	for i, c := range sim.Committed {
+		if c > 0 {
+			out = append(out, sim.History[i]/c)
+		}
+	}
+	return out
+}
+
+// ForecastDelivery simulates one sprint against a commitment: from the
+// shares of their commitments past sprints delivered when the
+// simulation knows them (and some sprint committed something), else from
+// the amounts they delivered, capped at the commitment.
 func (sim *Simulation) ForecastDelivery(commitment float64) (*DeliveryForecast, error) {
 	if err := sim.check(); err != nil {
 		return nil, err
@@ -307,15 +344,29 @@ func (sim *Simulation) ForecastDelivery(commitment float64) (*DeliveryForecast, 
 	if commitment < 0 || math.IsNaN(commitment) || math.IsInf(commitment, 0) {
 		return nil, FieldError("commitment", "the commitment must be a number of at least 0.")
 	}
-	draw, trial := sim.sampler()
+	draws := sim
+	shares := sim.shares()
+	if shares != nil {
+		// Fewer shares than sprints (some committed nothing) widen a
+		// thin forecast further, as they should: they are less to go on.
+		cp := *sim
+		cp.History = shares
+		draws = &cp
+	}
+	draw, trial := draws.sampler()
 	got := make([]float64, sim.trials())
 	all := 0
 	for i := range got {
 		trial()
 		v := draw()
+		if shares != nil {
+			v *= commitment
+		}
 		if v >= commitment-1e-9 {
 			all++
-			v = commitment
+			if shares == nil {
+				v = commitment
+			}
 		}
 		got[i] = v
 	}
@@ -330,6 +381,7 @@ func (sim *Simulation) ForecastDelivery(commitment float64) (*DeliveryForecast, 
 		Likely:     roundTenth(rank(got, 50)),
 		High:       roundTenth(high),
 		ChanceAll:  math.Round(float64(all)/float64(len(got))*1000) / 1000,
+		ByShare:    shares != nil,
 		Basis:      sim.Basis(),
 	}, nil
 }

@@ -57,8 +57,8 @@ func iqr(v []float64) float64 {
 }
 
 // TestSprintDeliveryRealProjects measures the planning forecast
-// (ForecastDelivery over a board's earlier sprints' delivered points, at
-// most 20, with the commitment as the cap) on the shared sprint files:
+// (ForecastDelivery over the shares of their commitments a board's
+// earlier sprints delivered, at most 20) on the shared sprint files:
 // the last quarter of each file is predicted from only earlier sprints,
 // the prediction of velocity_difference is the likely delivery minus the
 // commitment, and coverage is how often the truth fell inside the central
@@ -81,18 +81,18 @@ func TestSprintDeliveryRealProjects(t *testing.T) {
 			all = append(all, r.difference)
 		}
 		scale := iqr(all)
-		byBoard := map[string][]float64{}
+		byBoard, committed := map[string][]float64{}, map[string][]float64{}
 		var earlier []float64 // every earlier sprint's difference, for the baseline
 		var mae, base float64
 		n, covered := 0, 0
 		for i, r := range rows {
 			if i >= cut {
-				hist := byBoard[r.board]
+				hist, comm := byBoard[r.board], committed[r.board]
 				if len(hist) > 20 {
-					hist = hist[len(hist)-20:]
+					hist, comm = hist[len(hist)-20:], comm[len(comm)-20:]
 				}
 				pred, low, high := 0.0, 0.0, 0.0 // no history: as committed
-				if f, err := (&Simulation{History: hist, Unit: UnitPoints, Trials: 2000}).ForecastDelivery(r.committed); err == nil {
+				if f, err := (&Simulation{History: hist, Committed: comm, Unit: UnitPoints, Trials: 2000}).ForecastDelivery(r.committed); err == nil {
 					pred, low, high = f.Likely-r.committed, f.Low-r.committed, f.High-r.committed
 				}
 				mae += math.Abs(pred - r.difference)
@@ -105,6 +105,7 @@ func TestSprintDeliveryRealProjects(t *testing.T) {
 				n++
 			}
 			byBoard[r.board] = append(byBoard[r.board], r.delivered)
+			committed[r.board] = append(committed[r.board], r.committed)
 			earlier = append(earlier, r.difference)
 		}
 		name := strings.TrimSuffix(filepath.Base(path), ".csv")

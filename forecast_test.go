@@ -108,6 +108,34 @@ func TestForecastWorkAndDeliveryConstantHistory(t *testing.T) {
 	}
 }
 
+// With commitments, a delivery forecast resamples shares: a team that
+// delivered all it committed in four sprints out of five and half in the
+// fifth delivers all of 10 with chance 0.8 and 5 otherwise, and may go
+// past a commitment when it took in more work before.
+func TestForecastDeliveryByShare(t *testing.T) {
+	sim := &Simulation{History: []float64{8, 8, 8, 8, 4}, Committed: []float64{8, 8, 8, 8, 8}, Unit: UnitPoints}
+	d, err := sim.ForecastDelivery(10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !d.ByShare || d.Low != 5 || d.Likely != 10 || d.High != 10 || math.Abs(d.ChanceAll-0.8) > 0.015 {
+		t.Errorf("delivery = %+v, want 5 … 10, likely 10, all with chance 0.8", d)
+	}
+	over := &Simulation{History: []float64{12, 12, 12, 12, 12, 0}, Committed: []float64{10, 10, 10, 10, 10, 0}, Unit: UnitPoints}
+	if d, _ := over.ForecastDelivery(20); d.Likely != 24 || d.ChanceAll != 1 {
+		t.Errorf("a team delivering 120 %%: %+v, want 24 of 20", d)
+	}
+	// Nothing ever committed: back to the amounts, capped.
+	none := &Simulation{History: []float64{6, 6, 6, 6, 6}, Committed: []float64{0, 0, 0, 0, 0}, Unit: UnitPoints}
+	if d, _ := none.ForecastDelivery(4); d.ByShare || d.Likely != 4 {
+		t.Errorf("no commitments: %+v, want amounts, 4 of 4", d)
+	}
+	bad := &Simulation{History: []float64{6, 6}, Committed: []float64{1}, Unit: UnitPoints}
+	if _, err := bad.ForecastDelivery(4); ErrorField(err) != "committed" {
+		t.Errorf("mismatched commitments: %v, want a committed field error", err)
+	}
+}
+
 func TestForecastThinHistoryWidens(t *testing.T) {
 	thin := &Simulation{History: []float64{10}, Unit: UnitPoints}
 	f, err := thin.ForecastSprints(50)

@@ -279,13 +279,15 @@ func teamHistory(ctx context.Context, tx *store.Tx, t *northstar.Team, o Forecas
 		if s.ID == skip || len(h.sim.History) == maxHistory {
 			continue
 		}
-		v := float64(s.CompletedPoints)
+		v, c := float64(s.CompletedPoints), float64(s.CommittedPoints)
 		if o.Unit == northstar.UnitStories {
-			v = float64(s.CompletedCount)
+			v, c = float64(s.CompletedCount), float64(s.CommittedCount)
 		}
 		h.sim.History = append(h.sim.History, v)
+		h.sim.Committed = append(h.sim.Committed, c)
 	}
 	slices.Reverse(h.sim.History)
+	slices.Reverse(h.sim.Committed)
 	model := lastClosed
 	if model == nil {
 		model = firstOpen

@@ -361,12 +361,13 @@ func TestForecasts(t *testing.T) {
 			t.Errorf("date forecast stories = %+v, want sure ones first and the first out of reach last", d.Stories)
 		}
 
-		// Sprint planning: 15 points committed against a steady 10.
+		// Sprint planning: 15 points committed by a team that has always
+		// delivered all it committed.
 		plan := tm.po.createSprint(t, team.ID, "Next", 0)
 		tm.po.post(t, sprintPath(plan.ID, "/stories"), map[string][]string{"refs": refs[1:]}).want(t, http.StatusOK)
 		sf := decodeAs[apiSprintForecast](t, tm.viewer.get(t, sprintPath(plan.ID, "/forecast")).want(t, http.StatusOK))
-		if sf.Commitment != 15 || sf.Delivery == nil || sf.Delivery.Low != 10 || sf.Delivery.Likely != 10 || sf.Delivery.High != 10 || sf.Delivery.ChanceAll != 0 {
-			t.Errorf("sprint forecast = %+v, want 10 of 15 for sure", sf)
+		if sf.Commitment != 15 || sf.Delivery == nil || sf.Delivery.Low != 15 || sf.Delivery.Likely != 15 || sf.Delivery.High != 15 || sf.Delivery.ChanceAll != 1 {
+			t.Errorf("sprint forecast = %+v, want all 15 for sure", sf)
 		}
 
 		// A second team with one closed sprint: its forecast is thin and
