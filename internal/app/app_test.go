@@ -23,7 +23,7 @@ type fixture struct {
 	other *northstar.User // signed up, member of nothing
 }
 
-func newFixture(t *testing.T, db *store.DB) *fixture {
+func newFixture(t testing.TB, db *store.DB) *fixture {
 	t.Helper()
 	a := New(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ctx := context.Background()
