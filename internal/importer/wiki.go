@@ -346,7 +346,7 @@ func renderTable(rows [][]string, head bool) []string {
 
 // maxSpan bounds how far a link, macro or emphasis may reach, so that a
 // line full of unmatched markers costs linear time, not quadratic.
-const maxSpan = 2000
+const maxSpan = 1000
 
 func window(s string) string {
 	if len(s) > maxSpan {
