@@ -34,6 +34,17 @@ type OIDCConfig struct {
 	// sign-in. Without it, accounts are created only while the
 	// organization's open sign-up setting is on.
 	CreateUsers bool
+	// EmailClaim and NameClaim name the ID token claims that hold the
+	// e-mail address and the display name; "" means "email" and "name".
+	EmailClaim, NameClaim string
+	// TrustEmail takes every address the provider sends as verified, for
+	// providers that vouch for their directory's addresses and send no
+	// email_verified claim. Off, an address must be verified.
+	TrustEmail bool
+	// AdminGroup, when set, makes people whose GroupsClaim (default
+	// "groups") lists it org admins when they sign in. It only grants:
+	// taking admin rights away stays an admin's decision in Northstar.
+	AdminGroup, GroupsClaim string
 	// HTTP talks to the provider; nil uses a client with a timeout.
 	HTTP *http.Client
 	// Now replaces the clock when checking token times, for tests.
@@ -71,6 +82,15 @@ func (a *App) EnableOIDC(cfg OIDCConfig) (*OIDC, error) {
 	cfg.AllowedDomains = domains
 	if cfg.Name == "" {
 		cfg.Name = "single sign-on"
+	}
+	if cfg.EmailClaim == "" {
+		cfg.EmailClaim = "email"
+	}
+	if cfg.NameClaim == "" {
+		cfg.NameClaim = "name"
+	}
+	if cfg.GroupsClaim == "" {
+		cfg.GroupsClaim = "groups"
 	}
 	o := &OIDC{app: a, cfg: cfg}
 	a.OIDC = o
@@ -191,15 +211,38 @@ func printable(s string, max int) string {
 	return s
 }
 
+// claimString returns a claim that holds text, or "".
+func claimString(c *oidc.Claims, name string) string {
+	s, _ := c.Raw[name].(string)
+	return s
+}
+
+// inGroup reports whether a claim, a list of names or one name, holds
+// group.
+func inGroup(c *oidc.Claims, claim, group string) bool {
+	switch v := c.Raw[claim].(type) {
+	case string:
+		return v == group
+	case []any:
+		for _, g := range v {
+			if g == group {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // signIn applies Northstar's rules to verified claims.
 func (o *OIDC) signIn(ctx context.Context, issuer string, c *oidc.Claims) (*northstar.User, error) {
-	if c.Email == "" {
+	rawEmail := claimString(c, o.cfg.EmailClaim)
+	if rawEmail == "" {
 		return nil, northstar.Errorf(northstar.EUNAUTHORIZED, "The provider did not share your e-mail address; allow the \"email\" scope and try again.")
 	}
-	if !c.EmailVerified {
-		return nil, northstar.Errorf(northstar.EUNAUTHORIZED, "Your e-mail address %s is not verified at the provider; verify it there first.", printable(c.Email, 100))
+	if !c.EmailVerified && !o.cfg.TrustEmail {
+		return nil, northstar.Errorf(northstar.EUNAUTHORIZED, "Your e-mail address %s is not verified at the provider; verify it there first.", printable(rawEmail, 100))
 	}
-	email, err := northstar.NormalizeEmail(c.Email)
+	email, err := northstar.NormalizeEmail(rawEmail)
 	if err != nil || !validUTF8(c.Subject) || strings.ContainsRune(c.Subject, 0) || len(c.Subject) > 255 {
 		return nil, northstar.Errorf(northstar.EUNAUTHORIZED, "The provider sent an e-mail address or subject Northstar cannot use.")
 	}
@@ -209,7 +252,7 @@ func (o *OIDC) signIn(ctx context.Context, issuer string, c *oidc.Claims) (*nort
 			return nil, northstar.Errorf(northstar.EFORBIDDEN, "Accounts of %s may not sign in here; ask an admin.", domain)
 		}
 	}
-	name := strings.TrimSpace(c.Name)
+	name := strings.TrimSpace(claimString(c, o.cfg.NameClaim))
 	if name == "" {
 		name = strings.TrimSpace(c.PreferredUsername)
 	}
@@ -221,22 +264,34 @@ func (o *OIDC) signIn(ctx context.Context, issuer string, c *oidc.Claims) (*nort
 	err = o.app.db.Update(ctx, func(tx *store.Tx) error {
 		var err error
 		u, err = tx.FindUserByIdentity(ctx, issuer, c.Subject)
-		if err == nil || !isNotFound(err) {
-			return err
-		}
-		// Not linked yet: the account with the verified address, linked
-		// now so that a later change of address at the provider keeps it.
-		u, _, err = tx.FindUserByEmail(ctx, email)
+		linked := err == nil
 		if err != nil && !isNotFound(err) {
 			return err
 		}
-		if u == nil {
-			if u, err = o.createUser(ctx, tx, email, name); err != nil {
+		if !linked {
+			// The account with the verified address, linked below so
+			// that a later change of address at the provider keeps it.
+			if u, _, err = tx.FindUserByEmail(ctx, email); err != nil && !isNotFound(err) {
 				return err
+			}
+			if u == nil {
+				if u, err = o.createUser(ctx, tx, email, name); err != nil {
+					return err
+				}
 			}
 		}
 		if u.Disabled {
 			return nil // refused below; link nothing
+		}
+		if o.cfg.AdminGroup != "" && !u.Admin && inGroup(c, o.cfg.GroupsClaim, o.cfg.AdminGroup) {
+			u.Admin = true
+			if err := tx.UpdateUser(ctx, u); err != nil {
+				return err
+			}
+			o.app.log.Info("oidc: org admin by group", "email", u.Email, "group", o.cfg.AdminGroup)
+		}
+		if linked {
+			return nil
 		}
 		return tx.LinkIdentity(ctx, issuer, c.Subject, u.ID)
 	})

@@ -15,7 +15,8 @@ import (
 // oidcFlags configure sign-in with an OpenID Connect provider on serve.
 type oidcFlags struct {
 	issuer, clientID, clientSecret, redirectURL, name, domains string
-	createUsers                                                bool
+	emailClaim, nameClaim, adminGroup, groupsClaim             string
+	createUsers, trustEmail                                    bool
 }
 
 func (o *oidcFlags) register(fs *flag.FlagSet, env Env) {
@@ -27,6 +28,12 @@ func (o *oidcFlags) register(fs *flag.FlagSet, env Env) {
 	fs.StringVar(&o.domains, "oidc-allowed-domains", envOr(env, "NORTHSTAR_OIDC_ALLOWED_DOMAINS", ""), "comma-separated e-mail domains that may sign in; empty allows all (env NORTHSTAR_OIDC_ALLOWED_DOMAINS)")
 	create, _ := strconv.ParseBool(envOr(env, "NORTHSTAR_OIDC_CREATE_USERS", "false"))
 	fs.BoolVar(&o.createUsers, "oidc-create-users", create, "create an account on first sign-in for people without one; otherwise only while open sign-up is on (env NORTHSTAR_OIDC_CREATE_USERS)")
+	fs.StringVar(&o.emailClaim, "oidc-email-claim", envOr(env, "NORTHSTAR_OIDC_EMAIL_CLAIM", "email"), "ID token claim holding the e-mail address (env NORTHSTAR_OIDC_EMAIL_CLAIM)")
+	fs.StringVar(&o.nameClaim, "oidc-name-claim", envOr(env, "NORTHSTAR_OIDC_NAME_CLAIM", "name"), "ID token claim holding the display name (env NORTHSTAR_OIDC_NAME_CLAIM)")
+	trust, _ := strconv.ParseBool(envOr(env, "NORTHSTAR_OIDC_TRUST_EMAIL", "false"))
+	fs.BoolVar(&o.trustEmail, "oidc-trust-email", trust, "take the provider's addresses as verified even without email_verified, for directories that vouch for them (env NORTHSTAR_OIDC_TRUST_EMAIL)")
+	fs.StringVar(&o.adminGroup, "oidc-admin-group", envOr(env, "NORTHSTAR_OIDC_ADMIN_GROUP", ""), "members of this provider group become org admins when they sign in (env NORTHSTAR_OIDC_ADMIN_GROUP)")
+	fs.StringVar(&o.groupsClaim, "oidc-groups-claim", envOr(env, "NORTHSTAR_OIDC_GROUPS_CLAIM", "groups"), "ID token claim listing the person's groups (env NORTHSTAR_OIDC_GROUPS_CLAIM)")
 }
 
 // enable turns on OpenID Connect sign-in when an issuer is given. It tries
@@ -62,7 +69,8 @@ func (o *oidcFlags) enable(ctx context.Context, a *app.App, baseURL string, log 
 		}
 	}
 	oc, err := a.EnableOIDC(app.OIDCConfig{Issuer: o.issuer, ClientID: o.clientID, ClientSecret: o.clientSecret,
-		RedirectURL: redirect, Name: name, AllowedDomains: domains, CreateUsers: o.createUsers})
+		RedirectURL: redirect, Name: name, AllowedDomains: domains, CreateUsers: o.createUsers,
+		EmailClaim: o.emailClaim, NameClaim: o.nameClaim, TrustEmail: o.trustEmail, AdminGroup: o.adminGroup, GroupsClaim: o.groupsClaim})
 	if err != nil {
 		return err
 	}

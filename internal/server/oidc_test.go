@@ -583,6 +583,41 @@ func TestOIDCAllowedDomainsAndCreation(t *testing.T) {
 	})
 }
 
+// TestOIDCClaimsAndAdminGroup checks configurable claim names, trusted
+// addresses and the group that makes org admins.
+func TestOIDCClaimsAndAdminGroup(t *testing.T) {
+	forEachOIDCEngine(t, func(c *app.OIDCConfig) {
+		c.EmailClaim, c.NameClaim, c.TrustEmail = "upn", "display_name", true
+		c.AdminGroup, c.GroupsClaim = "northstar-admins", "roles"
+		c.CreateUsers = true
+	}, func(t *testing.T, e *env, p *fakeProvider) {
+		e.signUpAdmin(t)
+		directory := func(upn, display string, roles ...string) func(h, c map[string]any) {
+			return func(h, c map[string]any) {
+				delete(c, "email_verified")
+				c["upn"], c["display_name"], c["roles"] = upn, display, roles
+			}
+		}
+		p.signInAs(person{Sub: "e1"}, directory("Eve@Example.com", "Eve Directory"), nil)
+		eve := e.wantSignedIn(t, e.signInOIDC(t, p, oidcAttempt{}), "eve@example.com", "/products")
+		var me northstar.User
+		eve.get(t, "/api/v1/me").want(t, http.StatusOK).decode(t, &me)
+		if me.Name != "Eve Directory" || me.Admin {
+			t.Errorf("account %+v: want the name claim's name and no admin", me)
+		}
+		// In the admin group at the next sign-in: an org admin.
+		p.signInAs(person{Sub: "e1"}, directory("eve@example.com", "Eve", "readers", "northstar-admins"), nil)
+		eve = e.wantSignedIn(t, e.signInOIDC(t, p, oidcAttempt{}), "eve@example.com", "/products")
+		eve.get(t, "/api/v1/me").want(t, http.StatusOK).decode(t, &me)
+		if !me.Admin {
+			t.Error("a member of the admin group is not an org admin")
+		}
+		// The standard e-mail claim is not read when another is named.
+		p.signInAs(person{Sub: "e2", Email: "x@example.com", EmailVerified: true}, nil, nil)
+		e.wantRefused(t, "no upn", e.signInOIDC(t, p, oidcAttempt{}), http.StatusUnauthorized, "did not share your e-mail")
+	})
+}
+
 // TestOIDCNotConfigured checks that without a provider there is no button
 // and the routes lead back to the sign-in form.
 func TestOIDCNotConfigured(t *testing.T) {
