@@ -305,3 +305,18 @@ func (c *Client) MoveStory(ctx context.Context, ref string, m northstar.Move) (*
 	}
 	return &s, nil
 }
+
+// AddFeedback records what an end user said about a product.
+func (c *Client) AddFeedback(ctx context.Context, productKey string, in northstar.FeedbackInput) (*northstar.Feedback, error) {
+	var f northstar.Feedback
+	if _, err := c.do(ctx, "POST", "/api/v1/products/"+url.PathEscape(productKey)+"/feedback", nil, in, &f); err != nil {
+		return nil, err
+	}
+	return &f, nil
+}
+
+// FeedbackList lists a product's feedback, newest first; limit bounds how
+// many come back (0: all).
+func (c *Client) FeedbackList(ctx context.Context, productKey string, limit int) ([]*northstar.Feedback, error) {
+	return list[*northstar.Feedback](ctx, c, "/api/v1/products/"+url.PathEscape(productKey)+"/feedback", url.Values{}, limit)
+}

@@ -57,6 +57,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 		"logout":   func(env Env) command { return &logoutCmd{env: env} },
 		"products": func(env Env) command { return &productsCmd{env: env} },
 		"stories":  func(env Env) command { return &storiesCmd{env: env} },
+		"feedback": func(env Env) command { return &feedbackCmd{env: env} },
 		"import":   func(env Env) command { return &importCmd{env: env, db: dbFlags{env: env}} },
 		"export":   func(env Env) command { return &exportCmd{env: env, db: dbFlags{env: env}} },
 	}
@@ -138,6 +139,7 @@ Commands:
   logout    forget the kept token
   products  list the products you can see (products list)
   stories   list, create, show, move and update stories over the API
+  feedback  record and list end users' feedback over the API
 
 Run "northstar <command> -h" for a command's flags.
 `)

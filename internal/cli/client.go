@@ -713,3 +713,80 @@ func printStory(w io.Writer, s *client.Story) error {
 	}
 	return nil
 }
+
+// feedbackCmd is "northstar feedback add|list".
+type feedbackCmd struct {
+	env                  Env
+	json                 bool
+	product, text, title string
+	source               string
+	limit                int
+}
+
+func (c *feedbackCmd) flags() *flag.FlagSet {
+	fs := flag.NewFlagSet("feedback", flag.ContinueOnError)
+	fs.BoolVar(&c.json, "json", false, "print JSON instead of a table")
+	fs.StringVar(&c.product, "product", "", "product key, as BOOK")
+	fs.StringVar(&c.text, "text", "", `what the end user said ("-" reads it from standard input)`)
+	fs.StringVar(&c.title, "title", "", "a short title (default the text's start)")
+	fs.StringVar(&c.source, "source", "", "where it came from: interview, support, sales, survey or other (default other)")
+	fs.IntVar(&c.limit, "limit", 0, "list: at most this many (default all)")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), "Usage:\n  northstar feedback add  --product KEY --text TEXT|- [--title TEXT] [--source S] [--json]\n  northstar feedback list --product KEY [--limit N] [--json]\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func (c *feedbackCmd) run(ctx context.Context, args []string) error {
+	if len(args) != 1 || (args[0] != "add" && args[0] != "list") {
+		return errUsage
+	}
+	key := strings.ToUpper(strings.TrimSpace(c.product))
+	if key == "" {
+		return fmt.Errorf("--product is required, as in: northstar feedback %s --product BOOK", args[0])
+	}
+	if args[0] == "add" {
+		if c.text == "-" {
+			b, err := io.ReadAll(io.LimitReader(c.env.Stdin, 1<<20))
+			if err != nil {
+				return fmt.Errorf("read the text: %w", err)
+			}
+			c.text = string(b)
+		}
+		if strings.TrimSpace(c.text) == "" {
+			return errors.New("--text is required")
+		}
+	}
+	cl, err := newClient(c.env)
+	if err != nil {
+		return err
+	}
+	if args[0] == "list" {
+		if c.limit < 0 {
+			return errors.New("--limit must not be negative")
+		}
+		items, err := cl.FeedbackList(ctx, key, c.limit)
+		if err != nil {
+			return apiError(err)
+		}
+		if c.json {
+			return printJSON(c.env.Stdout, items)
+		}
+		tw := tabwriter.NewWriter(c.env.Stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tSOURCE\tSTATUS\tDATE\tTITLE")
+		for _, f := range items {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", f.ID, f.Source, f.Status, f.CreatedAt.UTC().Format("2006-01-02"), oneLine(f.Title, 70))
+		}
+		return tw.Flush()
+	}
+	f, err := cl.AddFeedback(ctx, key, northstar.FeedbackInput{Source: northstar.FeedbackSource(c.source), Title: c.title, Text: c.text})
+	if err != nil {
+		return apiError(err)
+	}
+	if c.json {
+		return printJSON(c.env.Stdout, f)
+	}
+	fmt.Fprintf(c.env.Stdout, "recorded feedback %d on %s: %s\n", f.ID, f.ProductKey, f.Title)
+	return nil
+}

@@ -291,6 +291,38 @@ func TestClientDrivesAStory(t *testing.T) {
 			}
 		}
 
+		// feedback: add (text from standard input too) and list.
+		r = ce.mustRun("feedback", "add", "--product", "BOOK", "--text", "We count stock by hand every Friday.", "--source", "interview")
+		if !strings.HasPrefix(r.stdout, "recorded feedback ") || !strings.Contains(r.stdout, "on BOOK: We count stock") {
+			t.Errorf("feedback add printed %q", r.stdout)
+		}
+		if r := ce.runIn("Barcode scanning would save us hours.\n", "feedback", "add", "--product", "BOOK", "--text", "-", "--title", "Scanning"); r.code != 0 {
+			t.Errorf("feedback add from stdin: exit %d: %s", r.code, r.stderr)
+		}
+		r = ce.mustRun("feedback", "list", "--product", "BOOK")
+		if !regexp.MustCompile(`(?m)^ID\s+SOURCE\s+STATUS\s+DATE\s+TITLE$`).MatchString(r.stdout) ||
+			!strings.Contains(r.stdout, "Scanning") || !regexp.MustCompile(`(?m)^\d+\s+interview\s+\S+\s+\d{4}-\d\d-\d\d\s+We count stock`).MatchString(r.stdout) {
+			t.Errorf("feedback list:\n%s", r.stdout)
+		}
+		var fb []map[string]any
+		if err := json.Unmarshal([]byte(ce.mustRun("feedback", "list", "--product", "BOOK", "--json").stdout), &fb); err != nil || len(fb) != 2 {
+			t.Errorf("feedback list --json: %d items (%v)", len(fb), err)
+		}
+		if r := ce.run("feedback", "add", "--product", "BOOK", "--text", "x", "--source", "portal"); r.code != 1 || !strings.Contains(r.stderr, "source") {
+			t.Errorf("feedback add --source portal: exit %d, stderr %q", r.code, r.stderr)
+		}
+		if r := ce.run("feedback", "add", "--product", "BOOK"); r.code != 1 || !strings.Contains(r.stderr, "--text is required") {
+			t.Errorf("feedback add without text: exit %d, stderr %q", r.code, r.stderr)
+		}
+		if r := ce.run("feedback"); r.code != cli.ExitUsage {
+			t.Errorf("feedback without action: exit %d", r.code)
+		}
+
+		// serve checks its OpenID Connect flags.
+		if r := run(t, "serve", "--db", filepath.Join(t.TempDir(), "s.db"), "--addr", "127.0.0.1:0", "--oidc-issuer", "https://idp.example"); r.code != 1 || !strings.Contains(r.stderr, "--oidc-client-id") {
+			t.Errorf("serve --oidc-issuer without a client: exit %d, stderr %q", r.code, r.stderr)
+		}
+
 		// logout forgets the token.
 		ce.mustRun("logout")
 		if r := ce.run("products"); r.code != 1 || !strings.Contains(r.stderr, "northstar login") {
