@@ -30,9 +30,15 @@ type modelCache struct {
 }
 
 type cachedModel struct {
-	stamp string
-	model *northstar.EstimateModel
+	quick, stamp string    // see EstimationQuickStamp and EstimationStamp
+	checked      time.Time // when stamp was last compared
+	model        *northstar.EstimateModel
 }
+
+// fullStampEvery bounds how long a model is trusted on the quick stamp
+// alone: changes that leave no trace in the activity log (bulk seeding,
+// a re-import updating stories in place) show within this time.
+const fullStampEvery = 30 * time.Second
 
 var modelCaches sync.Map // *store.DB → *modelCache
 
@@ -52,8 +58,11 @@ func (a *App) EstimateTrainings() int {
 
 // estimateModel returns the product's model, training it again only when
 // a story was added, deleted or changed since the cached one was trained.
+// Each call reads the quick stamp (three index lookups); only when it
+// moved, or every fullStampEvery, does it sum the stories' versions, and
+// only when that moved does it retrain.
 func (a *App) estimateModel(ctx context.Context, tx *store.Tx, p *northstar.Product) (*northstar.EstimateModel, error) {
-	stamp, err := tx.EstimationStamp(ctx, p.ID)
+	quick, err := tx.EstimationQuickStamp(ctx, p.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +70,17 @@ func (a *App) estimateModel(ctx context.Context, tx *store.Tx, p *northstar.Prod
 	c.mu.Lock()
 	cached := c.models[p.ID]
 	c.mu.Unlock()
+	if cached != nil && cached.quick == quick && time.Since(cached.checked) < fullStampEvery {
+		return cached.model, nil
+	}
+	stamp, err := tx.EstimationStamp(ctx, p.ID)
+	if err != nil {
+		return nil, err
+	}
 	if cached != nil && cached.stamp == stamp {
+		c.mu.Lock()
+		c.models[p.ID] = &cachedModel{quick: quick, stamp: stamp, checked: time.Now(), model: cached.model}
+		c.mu.Unlock()
 		return cached.model, nil
 	}
 	corpus, err := tx.EstimationCorpus(ctx, p.ID, p.Key)
@@ -74,7 +93,7 @@ func (a *App) estimateModel(ctx context.Context, tx *store.Tx, p *northstar.Prod
 		a.log.Info("estimate model trained", "product", p.Key, "stories", m.Size(), "took", d)
 	}
 	c.mu.Lock()
-	c.models[p.ID] = &cachedModel{stamp: stamp, model: m}
+	c.models[p.ID] = &cachedModel{quick: quick, stamp: stamp, checked: time.Now(), model: m}
 	c.trainings++
 	c.mu.Unlock()
 	return m, nil

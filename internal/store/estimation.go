@@ -24,6 +24,23 @@ func (tx *Tx) EstimationStamp(ctx context.Context, productID int64) (string, err
 	return fmt.Sprintf("%d:%d:%d", n, versions, maxID), nil
 }
 
+// EstimationQuickStamp returns a short text that changes when a story of
+// the product is added or deleted, or anything in the product is recorded
+// in the activity log (every change to a story through the app is): the
+// count of its stories, their highest id and its latest activity. Each is
+// one index lookup, so it is cheap enough to ask on every suggestion; it
+// says when to compute EstimationStamp, which reads every story.
+func (tx *Tx) EstimationQuickStamp(ctx context.Context, productID int64) (string, error) {
+	var n, maxID, activity int64
+	err := tx.queryRow(ctx, `SELECT (SELECT COUNT(*) FROM stories WHERE product_id = ?),
+		(SELECT COALESCE(MAX(id), 0) FROM stories WHERE product_id = ?),
+		(SELECT COALESCE(MAX(id), 0) FROM activity WHERE product_id = ?)`, productID, productID, productID).Scan(&n, &maxID, &activity)
+	if err != nil {
+		return "", fmt.Errorf("estimation stamp: %w", err)
+	}
+	return fmt.Sprintf("%d:%d:%d", n, maxID, activity), nil
+}
+
 // EstimationCorpus returns what an estimate model reads of every story of
 // a product: id, ref, type, title, template, description, points, labels
 // and criteria texts, with three queries whatever the product's size.
