@@ -126,17 +126,32 @@ func (a *App) CreateStory(ctx context.Context, key string, in northstar.NewStory
 	if err != nil {
 		return nil, fmt.Errorf("create story in %s: %w", key, err)
 	}
-	err = a.db.Update(ctx, func(tx *store.Tx) error {
+	// On PostgreSQL a concurrent move to the same end of the backlog can
+	// take the rank chosen here: try again with the new end.
+	for attempt := 0; attempt < storyRetries; attempt++ {
+		err = a.createStory(ctx, user, p, s, in.Position)
+		if !store.IsDuplicate(err) {
+			break
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("create story in %s: %w", key, err)
+	}
+	return s, nil
+}
+
+func (a *App) createStory(ctx context.Context, user *northstar.User, p *northstar.Product, s *northstar.Story, position string) error {
+	return a.db.Update(ctx, func(tx *store.Tx) error {
 		var err error
 		if s.Number, err = tx.NextNumber(ctx, s.ProductID); err != nil {
 			return err
 		}
 		s.Ref = northstar.FormatRef(s.ProductKey, s.Number)
-		end, err := tx.EndRank(ctx, s.ProductID, in.Position == "top", 0)
+		end, err := tx.EndRank(ctx, s.ProductID, position == "top", 0)
 		if err != nil {
 			return err
 		}
-		if in.Position == "top" {
+		if position == "top" {
 			s.Rank, err = northstar.RankBetween("", end)
 		} else {
 			s.Rank, err = northstar.RankBetween(end, "")
@@ -155,10 +170,6 @@ func (a *App) CreateStory(ctx context.Context, key string, in northstar.NewStory
 		_, err = a.record(ctx, tx, user, c)
 		return err
 	})
-	if err != nil {
-		return nil, fmt.Errorf("create story in %s: %w", key, err)
-	}
-	return s, nil
 }
 
 // Story returns a story the current user may read.
