@@ -114,8 +114,10 @@ func (db *DB) Migrate(ctx context.Context) (int, error) {
 		done := false
 		err := db.Update(ctx, func(tx *Tx) error {
 			if db.engine == Postgres {
-				// Held until the transaction ends.
-				if _, err := tx.exec(ctx, "SELECT pg_advisory_xact_lock(7265626)"); err != nil {
+				// Held until the transaction ends. Keyed by schema:
+				// installations (and tests) in other schemas of the same
+				// database need not wait for each other's migrations.
+				if _, err := tx.exec(ctx, "SELECT pg_advisory_xact_lock(7265626, hashtext(current_schema()))"); err != nil {
 					return err
 				}
 			}
