@@ -63,7 +63,9 @@ test: assets chromium fmt-check vet
 		echo "PostgreSQL does not answer on 127.0.0.1:5432: testing SQLite only"; \
 	fi; \
 	export NORTHSTAR_BROWSER=$$(command -v chromium); \
-	go test -count=1 -timeout 30m ./...
+	go test -count=1 -timeout 30m $$(go list ./... | grep -v /internal/e2e) && \
+	echo "browser tests, on their own so that page timing does not compete with the other packages" && \
+	go test -count=1 -timeout 20m ./internal/e2e/
 
 bench: assets
 	NORTHSTAR_TEST_POSTGRES='$(POSTGRES_URL)' go test -run '^$$' -bench . -benchmem ./...
