@@ -4,6 +4,7 @@
 package httpx
 
 import (
+	"context"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -53,6 +54,9 @@ type ErrorDetail struct {
 // LogError logs errors that are the server's fault; the others are the
 // client's and only noise in the log.
 func LogError(r *http.Request, err error) {
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		return // the client went away; nobody reads the answer
+	}
 	if Status(err) >= 500 {
 		slog.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
