@@ -97,6 +97,7 @@ func (a *API) Routes() []httpx.Route {
 	routes = append(routes, a.collabRoutes()...)
 	routes = append(routes, a.estimationRoutes()...)
 	routes = append(routes, a.importRoutes()...)
+	routes = append(routes, a.metricRoutes()...)
 	return append(routes, a.portalRoutes()...)
 }
 

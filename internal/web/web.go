@@ -180,6 +180,7 @@ func (web *Web) Routes() []httpx.Route {
 	routes = append(routes, web.oidcRoutes()...)
 	routes = append(routes, web.estimationRoutes()...)
 	routes = append(routes, web.importRoutes()...)
+	routes = append(routes, web.metricRoutes()...)
 	return routes
 }
 

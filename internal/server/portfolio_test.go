@@ -1,0 +1,264 @@
+package server_test
+
+// Portfolio and outcomes: product metrics (definitions, points pushed by
+// a daily job or uploaded as CSV, the lifecycle suggestion) on both
+// engines, with the bad-input table of the issue.
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/northstar-pm/northstar"
+)
+
+func init() {
+	// The GET walk opens the metrics page and series of a metric.
+	walkSeeders = append(walkSeeders, func(t *testing.T, e *env, tm *team, seed *walkSeed) {
+		t.Helper()
+		tm.pm.post(t, "/api/v1/products/BOOK/metrics", map[string]string{"name": "Sales", "unit": "books"}).want(t, http.StatusCreated)
+		tm.pm.post(t, "/api/v1/products/BOOK/metrics/sales/points", map[string]any{"points": []map[string]any{{"date": "2026-01-02", "value": 3}}}).want(t, http.StatusOK)
+		seed.ids["metrics"] = "sales"
+	})
+}
+
+type metricJSON struct {
+	Key       string  `json:"key"`
+	Name      string  `json:"name"`
+	Unit      string  `json:"unit"`
+	Direction string  `json:"direction"`
+	Points    int     `json:"points"`
+	Last      string  `json:"last"`
+	LastValue float64 `json:"last_value"`
+}
+
+type pointsResultJSON struct {
+	Inserted int      `json:"inserted"`
+	Updated  int      `json:"updated"`
+	Notes    []string `json:"notes"`
+}
+
+type seriesJSON struct {
+	Metric metricJSON `json:"metric"`
+	Points []struct {
+		Date  string  `json:"date"`
+		Value float64 `json:"value"`
+	} `json:"points"`
+	Stages     []map[string]any `json:"stages"`
+	Suggestion struct {
+		Stage     string `json:"stage"`
+		Reason    string `json:"reason"`
+		Recorded  string `json:"recorded"`
+		Disagrees bool   `json:"disagrees"`
+	} `json:"suggestion"`
+}
+
+// salesYear is a year of daily sales ending yesterday, rising and
+// accelerating (the early part of an S-curve), as CSV with a header.
+func salesYear(unit string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "date,value (%s)\n", unit)
+	end := time.Now().UTC().AddDate(0, 0, -1)
+	for i := 364; i >= 0; i-- {
+		d := end.AddDate(0, 0, -i)
+		day := float64(364 - i)
+		v := 10000 / (1 + math.Exp(-(day-540)/60))
+		// A weekly rhythm, so the curve is not too smooth.
+		v *= 1 + 0.05*math.Sin(day*2*math.Pi/7)
+		fmt.Fprintf(&b, "%s,%.1f\n", d.Format("2006-01-02"), v)
+	}
+	return b.String()
+}
+
+func TestMetrics(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, e *env) {
+		tm := e.newTeam(t)
+		tm.product(t, "BOOK", "Book inventory")
+		tm.pm.changeStage(t, "BOOK", "introduction", "")
+		base := "/api/v1/products/BOOK/metrics"
+
+		// Defining: product managers only; members read.
+		var m metricJSON
+		tm.pm.post(t, base, map[string]string{"name": "Sales", "unit": "books"}).want(t, http.StatusCreated).decode(t, &m)
+		if m.Key != "sales" || m.Direction != "up" {
+			t.Errorf("created %+v, want key sales going up", m)
+		}
+		tm.pm.post(t, base, map[string]string{"name": "Sales again", "key": "sales"}).wantError(t, http.StatusConflict, northstar.ECONFLICT, "key")
+		tm.pm.post(t, base, map[string]string{"name": "Churn", "unit": "%", "direction": "sideways"}).wantError(t, http.StatusBadRequest, northstar.EINVALID, "direction")
+		tm.po.post(t, base, map[string]string{"name": "Revenue"}).wantError(t, http.StatusForbidden, northstar.EFORBIDDEN, "")
+		tm.outsider.get(t, base).wantError(t, http.StatusNotFound, northstar.ENOTFOUND, "")
+		tm.viewer.get(t, base).want(t, http.StatusOK)
+
+		// A daily job pushes points with a token.
+		points := base + "/sales/points"
+		var res pointsResultJSON
+		tm.pm.post(t, points, map[string]any{"points": []map[string]any{
+			{"date": "2026-01-01", "value": 10}, {"date": "2026-01-02", "value": 12.5}, {"date": "2026-01-01", "value": 11},
+		}}).want(t, http.StatusOK).decode(t, &res)
+		if res.Inserted != 2 || res.Updated != 0 || len(res.Notes) != 1 || !strings.Contains(res.Notes[0], "row 3 repeats 2026-01-01") {
+			t.Errorf("first push = %+v, want 2 inserted and a note on row 3", res)
+		}
+		// Pushing the same day again updates it, and says so.
+		tm.pm.post(t, points, map[string]any{"points": []map[string]any{{"date": "2026-01-02", "value": 13}, {"date": "2026-01-03", "value": 14}}}).
+			want(t, http.StatusOK).decode(t, &res)
+		if res.Inserted != 1 || res.Updated != 1 || len(res.Notes) != 1 || !strings.Contains(res.Notes[0], "2026-01-02") {
+			t.Errorf("second push = %+v, want 1 inserted, 1 updated and a note naming 2026-01-02", res)
+		}
+		var s seriesJSON
+		tm.viewer.get(t, base+"/sales").want(t, http.StatusOK).decode(t, &s)
+		if len(s.Points) != 3 || s.Points[0].Value != 11 || s.Points[1].Value != 13 {
+			t.Errorf("series = %+v, want 11, 13, 14", s.Points)
+		}
+		if s.Suggestion.Stage != "" || !strings.Contains(s.Suggestion.Reason, "Not enough data") {
+			t.Errorf("suggestion on 3 days = %+v", s.Suggestion)
+		}
+
+		// Bad input: a clear 4xx naming the row and field, nothing written.
+		tomorrow := time.Now().UTC().AddDate(0, 0, 2).Format("2006-01-02")
+		csvHeader := []string{"Content-Type", "text/csv"}
+		bad := []struct {
+			name    string
+			who     *client
+			path    string
+			body    any
+			headers []string
+			status  int
+			code    string
+			field   string
+			message string
+		}{
+			{"future date", tm.pm, points, map[string]any{"points": []map[string]any{{"date": "2026-01-04", "value": 1}, {"date": tomorrow, "value": 2}}}, nil, 400, northstar.EINVALID, "points.1.date", "row 2: date " + tomorrow + " is in the future"},
+			{"not a date", tm.pm, points, map[string]any{"points": []map[string]any{{"date": "04/01/2026", "value": 1}}}, nil, 400, northstar.EINVALID, "points.0.date", "row 1"},
+			{"non-numeric value", tm.pm, points, `{"points":[{"date":"2026-01-04","value":"lots"}]}`, nil, 400, northstar.EINVALID, "points.0.value", ""},
+			{"missing value", tm.pm, points, map[string]any{"points": []map[string]any{{"date": "2026-01-04"}}}, nil, 400, northstar.EINVALID, "points.0.value", "row 1: value is required"},
+			{"no points", tm.pm, points, map[string]any{"points": []any{}}, nil, 400, northstar.EINVALID, "points", ""},
+			{"unknown metric", tm.pm, base + "/revenue/points", map[string]any{"points": []map[string]any{{"date": "2026-01-04", "value": 1}}}, nil, 404, northstar.ENOTFOUND, "", "revenue"},
+			{"unknown metric CSV", tm.pm, base + "/revenue/points", "2026-01-04,1\n", csvHeader, 404, northstar.ENOTFOUND, "", "revenue"},
+			{"CSV non-numeric", tm.pm, points, "date,value\n2026-01-04,1\n2026-01-05,abc\n", csvHeader, 400, northstar.EINVALID, "row 3.value", `row 3: value "abc" is not a number`},
+			{"CSV future date", tm.pm, points, "2026-01-04,1\n" + tomorrow + ",2\n", csvHeader, 400, northstar.EINVALID, "row 2.date", "is in the future"},
+			{"CSV other unit in header", tm.pm, points, "date,value (EUR)\n2026-01-04,1\n", csvHeader, 400, northstar.EINVALID, "row 1.unit", `the file's unit "eur" is not the metric's unit "books"`},
+			{"CSV other unit in a row", tm.pm, points, "date,value,unit\n2026-01-04,1,books\n2026-01-05,2,EUR\n", csvHeader, 400, northstar.EINVALID, "row 3.unit", `row 3: unit "EUR"`},
+			{"CSV short row", tm.pm, points, "2026-01-04,1\n2026-01-05\n", csvHeader, 400, northstar.EINVALID, "row 2.value", "row 2: expected date,value"},
+			{"CSV empty", tm.pm, points, "date,value\n", csvHeader, 400, northstar.EINVALID, "file", ""},
+			{"developer pushes", tm.dev, points, map[string]any{"points": []map[string]any{{"date": "2026-01-04", "value": 1}}}, nil, 403, northstar.EFORBIDDEN, "", ""},
+			{"outsider pushes", tm.outsider, points, map[string]any{"points": []map[string]any{{"date": "2026-01-04", "value": 1}}}, nil, 404, northstar.ENOTFOUND, "", ""},
+			{"series: bad from", tm.viewer, base + "/sales?from=yesterday", nil, nil, 400, northstar.EINVALID, "from", ""},
+		}
+		for _, tt := range bad {
+			t.Run(tt.name, func(t *testing.T) {
+				before := e.snapshot(t)
+				var r *response
+				if strings.Contains(tt.path, "?") {
+					r = tt.who.get(t, tt.path)
+				} else {
+					r = tt.who.do(t, "POST", tt.path, tt.body, tt.headers...)
+				}
+				got := r.wantError(t, tt.status, tt.code, tt.field)
+				if tt.message != "" && !strings.Contains(got.Message, tt.message) {
+					t.Errorf("message = %q, want it to contain %q", got.Message, tt.message)
+				}
+				e.wantUnchanged(t, before, tt.name)
+			})
+		}
+
+		// A year of sales as CSV: the curve suggests growth, which the
+		// recorded stage (introduction) disagrees with. The stage stays.
+		tm.pm.post(t, base, map[string]string{"name": "Books sold", "key": "books-sold", "unit": "books"}).want(t, http.StatusCreated)
+		tm.pm.do(t, "POST", base+"/books-sold/points", salesYear("books"), csvHeader...).want(t, http.StatusOK).decode(t, &res)
+		if res.Inserted != 365 || res.Updated != 0 {
+			t.Errorf("year upload = %+v, want 365 inserted", res)
+		}
+		tm.viewer.get(t, base+"/books-sold").want(t, http.StatusOK).decode(t, &s)
+		if s.Suggestion.Stage != "growth" || !s.Suggestion.Disagrees || s.Suggestion.Recorded != "introduction" {
+			t.Errorf("suggestion = %+v, want growth disagreeing with introduction", s.Suggestion)
+		}
+		if !strings.Contains(s.Suggestion.Reason, "12-week growth rate") {
+			t.Errorf("reason = %q", s.Suggestion.Reason)
+		}
+		if len(s.Stages) != 2 {
+			t.Errorf("stages = %d, want the history of 2", len(s.Stages))
+		}
+		if p := tm.pm.getProduct(t, "BOOK"); p.Stage != "introduction" {
+			t.Errorf("stage = %s; a suggestion must not change it", p.Stage)
+		}
+		// Uploading the same year again updates every day.
+		tm.pm.do(t, "POST", base+"/books-sold/points", salesYear("books"), csvHeader...).want(t, http.StatusOK).decode(t, &res)
+		if res.Inserted != 0 || res.Updated != 365 {
+			t.Errorf("second upload = %+v, want 365 updated", res)
+		}
+		var list struct{ Items []metricJSON }
+		tm.viewer.get(t, base).want(t, http.StatusOK).decode(t, &list)
+		if len(list.Items) != 2 || list.Items[0].Key != "books-sold" || list.Items[0].Points != 365 {
+			t.Errorf("metrics = %+v", list.Items)
+		}
+		s.Points = nil
+		tm.viewer.get(t, base+"/books-sold?from="+time.Now().UTC().AddDate(0, 0, -7).Format("2006-01-02")).want(t, http.StatusOK).decode(t, &s)
+		if len(s.Points) != 7 || s.Suggestion.Stage != "growth" {
+			t.Errorf("last week: %d points, suggestion %q; want 7 and the whole series' growth", len(s.Points), s.Suggestion.Stage)
+		}
+	})
+}
+
+// The metrics section in the browser: the product page loads it, a PM
+// uploads a CSV and adds a point through forms, bad files are shown with
+// the row and nothing written.
+func TestMetricsPages(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, e *env) {
+		tm := e.newTeam(t)
+		tm.product(t, "BOOK", "Book inventory")
+		tm.pm.changeStage(t, "BOOK", "introduction", "")
+		pm := e.login(t, "pm@example.com")
+		viewer := e.login(t, "viewer@example.com")
+
+		page := pm.get(t, "/products/BOOK").want(t, http.StatusOK)
+		if !strings.Contains(string(page.body), `hx-get="/products/BOOK/metrics?section=1"`) {
+			t.Error("the product page does not load the metrics section")
+		}
+		pm.post(t, "/products/BOOK/metrics", url.Values{"name": {"Sales"}, "unit": {"books"}}).want(t, http.StatusSeeOther)
+		pm.post(t, "/products/BOOK/metrics", url.Values{"name": {""}}).want(t, http.StatusBadRequest)
+
+		upload := func(c *client, csv string) *response {
+			var body bytes.Buffer
+			mw := multipart.NewWriter(&body)
+			mw.WriteField("back", "/products/BOOK")
+			fw, _ := mw.CreateFormFile("file", "sales.csv")
+			fw.Write([]byte(csv))
+			mw.Close()
+			return c.post(t, "/products/BOOK/metrics/sales/upload", body.Bytes(), "Content-Type", mw.FormDataContentType())
+		}
+		before := e.snapshot(t)
+		res := upload(pm, "date,value\n2026-01-01,5\n2026-01-02,five\n")
+		res.want(t, http.StatusBadRequest)
+		if !strings.Contains(string(res.body), "row 3: value &#34;five&#34; is not a number") {
+			t.Errorf("bad upload page does not name row 3: %s", short(res.body))
+		}
+		e.wantUnchanged(t, before, "a bad upload")
+		res = upload(pm, salesYear("books")).want(t, http.StatusSeeOther)
+		if loc := res.header.Get("Location"); loc != "/products/BOOK" {
+			t.Errorf("upload went to %q, want back to the product", loc)
+		}
+		upload(viewer, "2026-01-01,5\n").want(t, http.StatusForbidden)
+		pm.post(t, "/products/BOOK/metrics/sales/points", url.Values{"date": {time.Now().UTC().Format("2006-01-02")}, "value": {"4200"}}).want(t, http.StatusSeeOther)
+		pm.post(t, "/products/BOOK/metrics/sales/points", url.Values{"date": {"2026-01-01"}, "value": {"x"}}).want(t, http.StatusBadRequest)
+
+		section := string(viewer.get(t, "/products/BOOK/metrics?section=1").want(t, http.StatusOK).body)
+		for _, want := range []string{`class="metric-chart"`, `class="stage-band stage-introduction"`, `id="stage-suggestion"`, "The curve looks like", "12-week growth rate", "Introduction"} {
+			if !strings.Contains(section, want) {
+				t.Errorf("metrics section lacks %q", want)
+			}
+		}
+		if strings.Contains(section, `id="metric-upload"`) {
+			t.Error("a viewer sees the upload form")
+		}
+		full := string(pm.get(t, "/products/BOOK/metrics").want(t, http.StatusOK).body)
+		if !strings.Contains(full, `id="metric-upload"`) || !strings.Contains(full, `id="define-metric"`) {
+			t.Error("the PM's metrics page lacks its forms")
+		}
+	})
+}
