@@ -301,6 +301,16 @@ func (m *EstimateModel) vector(bag termCount) ([]int32, []float32) {
 // TrainedOn returns how many estimated stories the model learned from.
 func (m *EstimateModel) TrainedOn() int { return m.trained }
 
+// Median returns the median of the estimates learned from, on the scale,
+// or nil when there were none.
+func (m *EstimateModel) Median() *int {
+	if m.trained == 0 {
+		return nil
+	}
+	p := PointScale[m.median]
+	return &p
+}
+
 // Size returns how many stories the model indexes.
 func (m *EstimateModel) Size() int { return len(m.docs) }
 

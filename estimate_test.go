@@ -83,6 +83,12 @@ func TestSuggestFromSimilarStories(t *testing.T) {
 	if s.Basis != BasisMedian || *s.Points != 3 || len(s.Similar) != 0 {
 		t.Errorf("unrelated story: %+v, want the median 3", s)
 	}
+	if md := m.Median(); md == nil || *md != 3 {
+		t.Errorf("median = %v, want 3", md)
+	}
+	if TrainEstimateModel(nil).Median() != nil {
+		t.Error("a model without estimates has a median")
+	}
 	if !strings.Contains(s.Reason, "median") {
 		t.Errorf("reason = %q", s.Reason)
 	}

@@ -349,7 +349,17 @@ func (a *App) remainingWork(ctx context.Context, tx *store.Tx, p *northstar.Prod
 				return err
 			}
 		}
-		if sug := m.Suggest(s); sug.Points != nil {
+		// Past maxSuggested unestimated stories (a whole large backlog),
+		// each counts at the product's median estimate: a suggestion each
+		// would cost seconds, and so far down the backlog the difference
+		// drowns in the forecast's own spread.
+		var sug *northstar.Suggestion
+		if len(f.Assumed) < maxSuggested {
+			sug = m.Suggest(s)
+		} else {
+			sug = &northstar.Suggestion{Points: m.Median(), Basis: northstar.BasisMedian}
+		}
+		if sug.Points != nil {
 			f.Remaining += float64(*sug.Points)
 			f.Assumed = append(f.Assumed, AssumedEstimate{Ref: s.Ref, Points: *sug.Points, Basis: sug.Basis})
 		} else {
@@ -358,6 +368,10 @@ func (a *App) remainingWork(ctx context.Context, tx *store.Tx, p *northstar.Prod
 	}
 	return nil
 }
+
+// maxSuggested bounds the unestimated stories of one forecast that get a
+// suggestion of their own.
+const maxSuggested = 300
 
 // simulate fills in the forecast, or explains why there is none.
 func (f *SetForecast) simulate(h *history) error {
@@ -453,7 +467,7 @@ func (a *App) StoriesForecast(ctx context.Context, key string, refs []string, o 
 		var stories []*northstar.Story
 		var err error
 		if len(refs) == 0 {
-			stories, err = tx.OpenBacklog(ctx, p.ID, 10000)
+			stories, err = tx.OpenBacklog(ctx, p.ID, 0)
 		} else {
 			stories, err = storiesOf(ctx, tx, p, refs, "stories", true)
 		}

@@ -49,6 +49,9 @@ func TestSuggestionAtScale(t *testing.T) {
 		stories[i] = &northstar.Story{ProductID: p.ID, ProductKey: p.Key, Number: i + 1, Rank: ranks[i], Type: northstar.TypeStory,
 			Status: northstar.StatusNew, Title: text(5), Description: text(30), Points: &pts}
 	}
+	for i := 3; i < n; i += 4 {
+		stories[i].Points = nil // a quarter of the backlog unestimated
+	}
 	stories[n-1].Points = nil
 	seeder, err := db.NewSeeder(ctx)
 	if err != nil {
@@ -70,8 +73,8 @@ func TestSuggestionAtScale(t *testing.T) {
 		t.Fatal(err)
 	}
 	first := time.Since(start)
-	if s.Suggestion.TrainedOn != n-1 || s.Suggestion.Points == nil {
-		t.Fatalf("suggestion = %+v, want one from %d stories", s.Suggestion, n-1)
+	if s.Suggestion.TrainedOn != n*3/4 || s.Suggestion.Points == nil {
+		t.Fatalf("suggestion = %+v, want one from %d stories", s.Suggestion, n*3/4)
 	}
 	const reads = 20
 	start = time.Now()
@@ -85,6 +88,17 @@ func TestSuggestionAtScale(t *testing.T) {
 	t.Logf("%d stories: first suggestion (loading and training) %v, then %v each", n, first, cached)
 	if first > 10*time.Second || cached > 20*time.Millisecond {
 		t.Errorf("first suggestion %v (limit 10 s), cached %v (limit 20 ms)", first, cached)
+	}
+	// The whole backlog's forecast counts 5,000 unestimated stories.
+	start = time.Now()
+	fc, err := f.app.StoriesForecast(po, "BOOK", nil, ForecastOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(start)
+	t.Logf("forecast of the whole backlog (%d stories, %d unestimated) %v", fc.Stories, len(fc.Assumed), took)
+	if len(fc.Assumed) != n/4 || took > 5*time.Second {
+		t.Errorf("backlog forecast assumed %d stories in %v, want %d within 5 s", len(fc.Assumed), took, n/4)
 	}
 	if _, err := f.app.UpdateStory(po, northstar.FormatRef("BOOK", 1), 0, northstar.StoryUpdate{Points: northstar.Optional[int]{Set: true, Value: 100}}); err != nil {
 		t.Fatal(err)

@@ -126,9 +126,13 @@ func (tx *Tx) StoriesByNumber(ctx context.Context, productID int64, numbers []in
 }
 
 // OpenBacklog returns the first stories of a product's backlog that are
-// not done, in backlog order.
+// not done, in backlog order; limit 0 returns all of them.
 func (tx *Tx) OpenBacklog(ctx context.Context, productID int64, limit int) ([]*northstar.Story, error) {
-	return tx.someStories(ctx, storySelect+" WHERE s.product_id = ? AND s.status <> 'done' ORDER BY s.rank LIMIT ?", productID, limit)
+	q := storySelect + " WHERE s.product_id = ? AND s.status <> 'done' ORDER BY s.rank"
+	if limit <= 0 {
+		return tx.someStories(ctx, q, productID)
+	}
+	return tx.someStories(ctx, q+" LIMIT ?", productID, limit)
 }
 
 // someStories runs a story query without loading labels, criteria or

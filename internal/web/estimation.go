@@ -139,6 +139,23 @@ func (v *forecastView) DateLabel(d northstar.Date) string {
 	return d.Format("Mon 2 Jan 2006")
 }
 
+// AssumedShown is the start of the list of stories counted at their
+// suggestion; a whole backlog can have thousands.
+func (v *forecastView) AssumedShown() []app.AssumedEstimate {
+	if v.Set == nil {
+		return nil
+	}
+	return v.Set.Assumed[:min(len(v.Set.Assumed), 50)]
+}
+
+// AssumedMore counts the stories AssumedShown leaves out.
+func (v *forecastView) AssumedMore() int {
+	if v.Set == nil {
+		return 0
+	}
+	return len(v.Set.Assumed) - len(v.AssumedShown())
+}
+
 // Pct writes a share 0–1 as a whole percentage.
 func (v *forecastView) Pct(f float64) int { return int(math.Round(f * 100)) }
 
