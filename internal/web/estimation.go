@@ -27,6 +27,7 @@ func (web *Web) estimationRoutes() []httpx.Route {
 		{Method: "GET", Pattern: "/products/{key}/stories/{ref}/suggestion", Handler: a(web.suggestion)},
 		{Method: "POST", Pattern: "/products/{key}/stories/{ref}/suggestion/accept", Handler: a(web.acceptSuggestion)},
 		{Method: "GET", Pattern: "/products/{key}/forecast", Handler: a(web.forecast)},
+		{Method: "GET", Pattern: "/products/{key}/releases/{id}/forecast", Handler: a(web.releaseForecastSummary)},
 		{Method: "GET", Pattern: "/products/{key}/poker", Handler: a(web.pokerRounds)},
 		{Method: "POST", Pattern: "/products/{key}/poker", Handler: a(web.openPokerRound)},
 		{Method: "GET", Pattern: "/products/{key}/poker/{id}", Handler: a(web.pokerRound)},
@@ -290,6 +291,51 @@ func (web *Web) forecast(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	return web.render(w, r, http.StatusOK, "forecast", view)
+}
+
+// releaseSummaryView is the forecast line on a release page.
+type releaseSummaryView struct {
+	Key     string
+	Release int64
+	F       *app.SetForecast
+	Message string
+}
+
+// DateLabel writes a forecast date.
+func (v *releaseSummaryView) DateLabel(d northstar.Date) string {
+	return (&forecastView{}).DateLabel(d)
+}
+
+// Pct writes a share 0–1 as a whole percentage.
+func (v *releaseSummaryView) Pct(f float64) int { return int(math.Round(f * 100)) }
+
+// releaseForecastSummary answers the release page's forecast line (loaded
+// after the page): the 50, 85 and 95 % dates with the product's only
+// team, or why there are none. Problems are said in the line, not as an
+// error page, since the release page itself is fine.
+func (web *Web) releaseForecastSummary(w http.ResponseWriter, r *http.Request) error {
+	id, err := parseID(r, "id", "Release")
+	if err != nil {
+		return err
+	}
+	key := normalizeKey(r.PathValue("key"))
+	view := &releaseSummaryView{Key: key, Release: id}
+	var o app.ForecastOptions
+	if s := r.URL.Query().Get("team"); s != "" {
+		o.Team, _ = strconv.ParseInt(s, 10, 64)
+	}
+	view.F, err = web.app.ReleaseForecast(r.Context(), key, id, o)
+	switch code := northstar.ErrorCode(err); code {
+	case "":
+		if view.F.Forecast == nil {
+			view.Message = view.F.Note
+		}
+	case northstar.EINVALID:
+		view.Message = northstar.ErrorMessage(err)
+	default:
+		return err
+	}
+	return web.renderPartial(w, http.StatusOK, "forecast", "release-forecast", view)
 }
 
 // --- Planning poker ---
