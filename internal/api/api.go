@@ -98,6 +98,7 @@ func (a *API) Routes() []httpx.Route {
 	routes = append(routes, a.estimationRoutes()...)
 	routes = append(routes, a.importRoutes()...)
 	routes = append(routes, a.metricRoutes()...)
+	routes = append(routes, a.alignmentRoutes()...)
 	return append(routes, a.portalRoutes()...)
 }
 

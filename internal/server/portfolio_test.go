@@ -6,6 +6,7 @@ package server_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"math"
 	"mime/multipart"
@@ -259,6 +260,142 @@ func TestMetricsPages(t *testing.T) {
 		full := string(pm.get(t, "/products/BOOK/metrics").want(t, http.StatusOK).body)
 		if !strings.Contains(full, `id="metric-upload"`) || !strings.Contains(full, `id="define-metric"`) {
 			t.Error("the PM's metrics page lacks its forms")
+		}
+	})
+}
+
+// alignmentFixture builds, through the use cases, a team on BOOK with a
+// closed sprint (aligned 5 + orphan 3 done, 2 carried back), an active
+// sprint (8 aligned, 1 orphan through a feature without objectives) and a
+// planned one (empty).
+func alignmentFixture(t *testing.T, e *env, tm *team) {
+	t.Helper()
+	ctx := context.Background()
+	pm, err := e.app.UserByToken(ctx, tm.pm.token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	as := northstar.NewContextWithUser(ctx, pm)
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	day := func(n int) northstar.Date {
+		now := time.Now().UTC()
+		return northstar.Date{Time: time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, 0, n)}
+	}
+	obj, err := e.app.CreateObjective(as, "BOOK", northstar.ObjectiveInput{Title: "Shops stock without counting", Start: day(-30), End: day(60)})
+	must(err)
+	str := func(s string) *string { return &s }
+	served, err := e.app.CreateFeature(as, "BOOK", northstar.FeatureInput{Title: str("Barcode scanning"), Objectives: &[]int64{obj.ID}})
+	must(err)
+	unserved, err := e.app.CreateFeature(as, "BOOK", northstar.FeatureInput{Title: str("Dark mode")})
+	must(err)
+	team, err := e.app.CreateTeam(as, northstar.TeamInput{Name: "Alignment", Products: []string{"BOOK"}})
+	must(err)
+	story := func(title, feature string, points int) string {
+		s, err := e.app.CreateStory(as, "BOOK", northstar.NewStory{Title: title, Points: &points, Feature: feature})
+		must(err)
+		return s.Ref
+	}
+	scan := story("Scan a barcode", served.Ref, 5)
+	chore := story("Upgrade the database driver", "", 3)
+	carried := story("Scan in bulk", served.Ref, 2)
+	closed, err := e.app.CreateSprint(as, team.ID, northstar.SprintInput{Name: "Sprint A", Start: day(-14), End: day(-1)})
+	must(err)
+	_, err = e.app.AddToSprint(as, closed.ID, []string{scan, chore, carried})
+	must(err)
+	_, err = e.app.StartSprint(as, closed.ID)
+	must(err)
+	done := northstar.StatusDone
+	for _, ref := range []string{scan, chore} {
+		_, err = e.app.UpdateStory(as, ref, 0, northstar.StoryUpdate{Status: &done})
+		must(err)
+	}
+	_, _, err = e.app.CloseSprint(as, closed.ID, northstar.CloseSprint{Carry: northstar.CarryToBacklog})
+	must(err)
+	active, err := e.app.CreateSprint(as, team.ID, northstar.SprintInput{Name: "Sprint B", Start: day(0), End: day(13)})
+	must(err)
+	_, err = e.app.AddToSprint(as, active.ID, []string{story("Scan with the phone", served.Ref, 8), story("Dark toolbar", unserved.Ref, 1)})
+	must(err)
+	_, err = e.app.StartSprint(as, active.ID)
+	must(err)
+	_, err = e.app.CreateSprint(as, team.ID, northstar.SprintInput{Name: "Sprint C", Start: day(14), End: day(27)})
+	must(err)
+}
+
+type alignmentJSON struct {
+	Product   string `json:"product"`
+	Delivered struct {
+		Points, Aligned int
+		Share           float64
+	} `json:"delivered"`
+	Planned struct {
+		Points, Aligned int
+		Share           float64
+	} `json:"planned"`
+	ByProduct []struct {
+		Product string `json:"product"`
+	} `json:"by_product"`
+	Closed   []struct{ Name string } `json:"closed_sprints"`
+	Upcoming []struct{ Name string } `json:"upcoming_sprints"`
+	Orphans  []struct {
+		Ref     string `json:"ref"`
+		Points  int    `json:"points"`
+		Feature string `json:"feature"`
+		Sprint  string `json:"sprint"`
+	} `json:"orphans"`
+}
+
+func TestAlignment(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, e *env) {
+		tm := e.newTeam(t)
+		tm.product(t, "BOOK", "Book inventory")
+		tm.admin.createProduct(t, "EBOOK", "Ebook subscriptions")
+		alignmentFixture(t, e, tm)
+
+		var al alignmentJSON
+		tm.viewer.get(t, "/api/v1/products/BOOK/alignment").want(t, http.StatusOK).decode(t, &al)
+		if al.Delivered.Points != 8 || al.Delivered.Aligned != 5 || math.Abs(al.Delivered.Share-5.0/8) > 1e-9 {
+			t.Errorf("delivered = %+v, want 5 of 8", al.Delivered)
+		}
+		if al.Planned.Points != 9 || al.Planned.Aligned != 8 {
+			t.Errorf("planned = %+v, want 8 of 9", al.Planned)
+		}
+		if len(al.Closed) != 1 || len(al.Upcoming) != 2 {
+			t.Errorf("sprints: closed %v, upcoming %v; want A, and B and C", al.Closed, al.Upcoming)
+		}
+		if len(al.Orphans) != 2 || al.Orphans[0].Points != 3 || al.Orphans[0].Feature != "" || al.Orphans[1].Feature == "" || al.Orphans[0].Sprint != "Sprint A" {
+			t.Errorf("orphans = %+v, want the 3-point chore then the 1-point dark toolbar", al.Orphans)
+		}
+		// The company: the admin sees BOOK (EBOOK has no sprints); the
+		// outsider sees nothing.
+		tm.admin.get(t, "/api/v1/alignment").want(t, http.StatusOK).decode(t, &al)
+		if al.Delivered.Points != 8 || len(al.ByProduct) != 1 || al.ByProduct[0].Product != "BOOK" {
+			t.Errorf("company = %+v", al)
+		}
+		al = alignmentJSON{}
+		tm.outsider.get(t, "/api/v1/alignment").want(t, http.StatusOK).decode(t, &al)
+		if al.Delivered.Points != 0 || len(al.Orphans) != 0 || len(al.Closed) != 0 {
+			t.Errorf("an outsider sees %+v", al)
+		}
+		tm.outsider.get(t, "/api/v1/products/BOOK/alignment").wantError(t, http.StatusNotFound, northstar.ENOTFOUND, "")
+		tm.viewer.get(t, "/api/v1/products/BOOK/alignment?sprints=0").wantError(t, http.StatusBadRequest, northstar.EINVALID, "sprints")
+		tm.viewer.get(t, "/api/v1/alignment?sprints=101").wantError(t, http.StatusBadRequest, northstar.EINVALID, "sprints")
+
+		// The pages.
+		viewer := e.login(t, "viewer@example.com")
+		page := string(viewer.get(t, "/products/BOOK/alignment").want(t, http.StatusOK).body)
+		for _, want := range []string{"63 %", "89 %", "Upgrade the database driver", "No feature", "serves no objective"} {
+			if !strings.Contains(page, want) {
+				t.Errorf("product alignment page lacks %q", want)
+			}
+		}
+		page = string(e.login(t, "ada@example.com").get(t, "/alignment?sprints=3").want(t, http.StatusOK).body)
+		if !strings.Contains(page, `id="alignment-products"`) || !strings.Contains(page, "63 %") {
+			t.Error("company alignment page lacks the product table")
 		}
 	})
 }

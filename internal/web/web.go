@@ -181,6 +181,7 @@ func (web *Web) Routes() []httpx.Route {
 	routes = append(routes, web.estimationRoutes()...)
 	routes = append(routes, web.importRoutes()...)
 	routes = append(routes, web.metricRoutes()...)
+	routes = append(routes, web.alignmentRoutes()...)
 	return routes
 }
 
