@@ -411,9 +411,14 @@ type keySet struct {
 	url    string
 	client *http.Client
 
-	mu   sync.Mutex
-	keys map[string]*rsa.PublicKey
+	mu      sync.Mutex
+	keys    map[string]*rsa.PublicKey
+	fetched time.Time
 }
+
+// keysMaxAge is how long the keys are used before they are read again, so
+// that a key the provider withdrew stops verifying within that time.
+const keysMaxAge = time.Hour
 
 // key returns the key with the ID kid. A kid not seen before makes the
 // set be read again, which is how rotation is noticed: ID tokens arrive
@@ -422,7 +427,7 @@ type keySet struct {
 func (ks *keySet) key(ctx context.Context, kid string) (*rsa.PublicKey, error) {
 	ks.mu.Lock()
 	defer ks.mu.Unlock()
-	if k := ks.pick(kid); k != nil {
+	if k := ks.pick(kid); k != nil && time.Since(ks.fetched) < keysMaxAge {
 		return k, nil
 	}
 	if err := ks.fetch(ctx); err != nil {
@@ -471,7 +476,7 @@ func (ks *keySet) fetch(ctx context.Context) error {
 		exp := new(big.Int).SetBytes(e)
 		keys[k.Kid] = &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(exp.Int64())}
 	}
-	ks.keys = keys
+	ks.keys, ks.fetched = keys, time.Now()
 	return nil
 }
 

@@ -106,6 +106,21 @@ func TestVerify(t *testing.T) {
 			t.Errorf("%s: error %v, want a refusal saying %q", tt.name, err, tt.want)
 		}
 	}
+	// Keys are read again after keysMaxAge: a withdrawn key stops
+	// verifying.
+	other, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.keys.url = provider(t, other, "", nil).URL + "/jwks"
+	good := sign(t, key, map[string]any{"alg": "RS256"}, base())
+	if _, err := p.Verify(context.Background(), good, "n"); err != nil {
+		t.Errorf("a fresh key set was read again: %v", err)
+	}
+	p.keys.fetched = p.keys.fetched.Add(-keysMaxAge)
+	if _, err := p.Verify(context.Background(), good, "n"); err == nil || !strings.Contains(err.Error(), "signature is not valid") {
+		t.Errorf("a withdrawn key still verifies: %v", err)
+	}
 	for _, raw := range []string{"", "a.b", "a.b.c.d", "!!.!!.!!", sign(t, key, map[string]any{"alg": "RS256"}, base()) + "x"} {
 		if _, err := p.Verify(context.Background(), raw, "n"); err == nil {
 			t.Errorf("Verify(%q) succeeded", raw)
