@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -311,10 +312,11 @@ func SuggestStage(points []MetricPoint, dir MetricDirection, recorded Stage) *St
 		s.Reason = fmt.Sprintf("Still rising but slowing: %s.", rates)
 	case dNow > threshold:
 		s.Stage = StageGrowth
+		gained := fmt.Sprintf("it gained %s in the last %d weeks against %s in the %d before", num(dNow), w, num(dBefore), w)
 		if dNow > dBefore {
-			s.Reason = fmt.Sprintf("Rising and accelerating: %s.", rates)
+			s.Reason = fmt.Sprintf("Rising and accelerating: %s (%s).", gained, rates)
 		} else {
-			s.Reason = fmt.Sprintf("Rising steadily: %s.", rates)
+			s.Reason = fmt.Sprintf("Rising steadily: %s (%s).", gained, rates)
 		}
 	default:
 		// Flat now: maturity if the curve rose to get here, else noise.
@@ -419,6 +421,22 @@ func ratio(d, base float64) float64 {
 		return 0
 	}
 	return d / math.Abs(base)
+}
+
+// num writes a change for people: a sign, at most two decimals.
+func num(v float64) string {
+	digits := 0
+	if math.Abs(v) < 100 {
+		digits = 2
+	}
+	t := strconv.FormatFloat(v, 'f', digits, 64)
+	if strings.Contains(t, ".") {
+		t = strings.TrimRight(strings.TrimRight(t, "0"), ".")
+	}
+	if v >= 0 {
+		t = "+" + t
+	}
+	return strings.Replace(t, "-", "−", 1)
 }
 
 func moved(before, now float64) string {

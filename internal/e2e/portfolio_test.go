@@ -1,0 +1,176 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/northstar-pm/northstar"
+	"github.com/northstar-pm/northstar/internal/app"
+	"github.com/northstar-pm/northstar/internal/store"
+)
+
+// seedPortfolio adds to the demo accounts a product, SALES, introduced a
+// year ago (its history starts then, so the stages shade the chart), and
+// a team whose closed sprint delivered aligned and orphan work.
+func seedPortfolio(a *app.App, ctx context.Context, progress func(string)) (bool, error) {
+	if _, err := a.SeedDemoAccounts(ctx, progress); err != nil {
+		return false, err
+	}
+	pm, err := a.Login(ctx, "pm@northstar.test", app.DemoPassword, "127.0.0.1")
+	if err != nil {
+		return false, err
+	}
+	as := northstar.NewContextWithUser(ctx, pm)
+	today := time.Now().UTC().Truncate(24 * time.Hour)
+	a.DB().TravelTo(today.AddDate(-1, 0, -20))
+	_, err = a.CreateProduct(as, northstar.NewProduct{Key: "SALES", Name: "Ebook subscriptions", Stage: northstar.StageDevelopment})
+	if err == nil {
+		a.DB().TravelTo(today.AddDate(-1, 0, -5))
+		_, err = a.ChangeStage(as, "SALES", northstar.StageIntroduction, "Launched", 0)
+	}
+	a.DB().TravelTo(time.Time{})
+	if err != nil {
+		return false, err
+	}
+	day := func(n int) northstar.Date { return northstar.Date{Time: today.AddDate(0, 0, n)} }
+	str := func(s string) *string { return &s }
+	obj, err := a.CreateObjective(as, "SALES", northstar.ObjectiveInput{Title: "Readers stay a second year", Start: day(-60), End: day(60)})
+	if err != nil {
+		return false, err
+	}
+	served, err := a.CreateFeature(as, "SALES", northstar.FeatureInput{Title: str("Reading streaks"), Objectives: &[]int64{obj.ID}})
+	if err != nil {
+		return false, err
+	}
+	team, err := a.CreateTeam(as, northstar.TeamInput{Name: "Readers", Products: []string{"SALES"}})
+	if err != nil {
+		return false, err
+	}
+	var refs []string
+	for _, s := range []struct {
+		title, feature string
+		points         int
+	}{{"Count reading days", served.Ref, 5}, {"Streak badge", served.Ref, 3}, {"Rotate the signing keys", "", 2}} {
+		p := s.points
+		st, err := a.CreateStory(as, "SALES", northstar.NewStory{Title: s.title, Points: &p, Feature: s.feature})
+		if err != nil {
+			return false, err
+		}
+		refs = append(refs, st.Ref)
+	}
+	sp, err := a.CreateSprint(as, team.ID, northstar.SprintInput{Name: "Streaks 1", Start: day(-14), End: day(-1)})
+	if err != nil {
+		return false, err
+	}
+	if _, err := a.AddToSprint(as, sp.ID, refs); err != nil {
+		return false, err
+	}
+	if _, err := a.StartSprint(as, sp.ID); err != nil {
+		return false, err
+	}
+	done := northstar.StatusDone
+	for _, ref := range refs {
+		if _, err := a.UpdateStory(as, ref, 0, northstar.StoryUpdate{Status: &done}); err != nil {
+			return false, err
+		}
+	}
+	_, _, err = a.CloseSprint(as, sp.ID, northstar.CloseSprint{Carry: northstar.CarryToBacklog})
+	return err == nil, err
+}
+
+// TestPortfolioDoneWhen walks the issue's "done when" as far as it is
+// built: define a metric, upload a year of sales as CSV, see the curve
+// with the stages shaded and the stage suggestion with its reason (on the
+// metrics page and in the product page's section), then the alignment
+// share and the orphan work.
+func TestPortfolioDoneWhen(t *testing.T) {
+	ts := startServerSeeded(t, store.SQLite, seedPortfolio)
+	ctx := newBrowser(t, 1280, 1000)
+	signIn(t, ctx, ts.URL, "pm@northstar.test")
+
+	// A year of daily sales, rising and accelerating.
+	var csv strings.Builder
+	csv.WriteString("date,value (subscriptions)\n")
+	end := time.Now().UTC().AddDate(0, 0, -1)
+	for i := 364; i >= 0; i-- {
+		d := float64(364 - i)
+		v := 10000 / (1 + math.Exp(-(d-540)/60)) * (1 + 0.04*math.Sin(d*2*math.Pi/7))
+		fmt.Fprintf(&csv, "%s,%.0f\n", end.AddDate(0, 0, -i).Format("2006-01-02"), v)
+	}
+	file := filepath.Join(t.TempDir(), "sales.csv")
+	if err := os.WriteFile(file, []byte(csv.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	var flash, suggestion, legend string
+	var bands int
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(ts.URL+"/products/SALES/metrics"),
+		chromedp.WaitVisible(`#define-metric`),
+		chromedp.SendKeys(`#metric-name`, "Subscriptions"),
+		chromedp.SendKeys(`#metric-key`, "sales"),
+		chromedp.SendKeys(`#metric-unit`, "subscriptions"),
+		chromedp.Click(`#metric-create`),
+		chromedp.WaitVisible(`#metric-csv`),
+		chromedp.SetUploadFiles(`#metric-csv`, []string{file}),
+		chromedp.Click(`#metric-upload`),
+		chromedp.WaitVisible(`#metric-chart svg.metric-chart`),
+		into(&flash, chromedp.Text(`.flash`)),
+		into(&suggestion, chromedp.Text(`#stage-suggestion`)),
+		into(&legend, chromedp.Text(`#metric-chart .chart-legend`)),
+		into(&bands, chromedp.Evaluate[int](`document.querySelectorAll('#metric-chart rect.stage-band').length`)),
+	)
+	if err != nil {
+		t.Fatalf("upload a year of sales: %v", err)
+	}
+	if !strings.Contains(flash, "Recorded 365 new points") {
+		t.Errorf("flash = %q", flash)
+	}
+	if !strings.Contains(suggestion, "Growth") || !strings.Contains(suggestion, "12-week growth rate") || !strings.Contains(suggestion, "recorded in Introduction") {
+		t.Errorf("suggestion = %q, want growth with its reason, against introduction", suggestion)
+	}
+	if bands < 1 || !strings.Contains(legend, "Introduction since") {
+		t.Errorf("%d stage bands, legend %q", bands, legend)
+	}
+	screenshot(t, ctx, "portfolio-01-metrics")
+
+	// The product page loads the same section.
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(ts.URL+"/products/SALES"),
+		chromedp.WaitVisible(`#metrics svg.metric-chart`),
+		into(&suggestion, chromedp.Text(`#metrics #stage-suggestion`)),
+	)
+	if err != nil {
+		t.Fatalf("product page metrics: %v", err)
+	}
+	if !strings.Contains(suggestion, "12-week growth rate") {
+		t.Errorf("product page suggestion = %q", suggestion)
+	}
+	screenshot(t, ctx, "portfolio-02-product")
+
+	var delivered, orphans string
+	err = chromedp.Do(ctx,
+		chromedp.Click(`a[href="/products/SALES/alignment"]`),
+		chromedp.WaitVisible(`#delivered-share`),
+		into(&delivered, chromedp.Text(`#delivered-share`)),
+		into(&orphans, chromedp.Text(`#orphans`)),
+	)
+	if err != nil {
+		t.Fatalf("alignment: %v", err)
+	}
+	if !strings.Contains(delivered, "80 %") || !strings.Contains(delivered, "8 of 10 points") {
+		t.Errorf("delivered = %q, want 80 %% (8 of 10 points)", delivered)
+	}
+	if !strings.Contains(orphans, "Rotate the signing keys") || !strings.Contains(orphans, "No feature") {
+		t.Errorf("orphans = %q", orphans)
+	}
+	screenshot(t, ctx, "portfolio-03-alignment")
+}
