@@ -199,6 +199,7 @@ func (a *App) exportProduct(ctx context.Context, tx *store.Tx, p *northstar.Prod
 			es := importer.ExportedStory{Story: s}
 			if imp, ok := imps[s.ID]; ok {
 				es.ExternalRef, es.ExternalPoints = imp.Ref, imp.RawPoints
+				es.ExternalAssignee, es.ExternalReporter = imp.Assignee, imp.Reporter
 			}
 			if s.SprintID != nil {
 				es.Sprint = sprintName[*s.SprintID]

@@ -673,8 +673,11 @@ func (w *batchWriter) writeStory(ctx context.Context, tx *store.Tx, it *importer
 		if reporter != nil {
 			s.CreatedBy = reporter
 		}
-		for _, c := range it.Criteria {
-			s.Criteria = append(s.Criteria, northstar.Criterion{Text: c})
+		for i, c := range it.Criteria {
+			s.Criteria = append(s.Criteria, northstar.Criterion{Text: c, Met: i < len(it.CriteriaMet) && it.CriteriaMet[i]})
+		}
+		for _, t := range it.Tasks {
+			s.Tasks = append(s.Tasks, northstar.Task{Text: t.Text, Done: t.Done})
 		}
 		if s.Labels == nil {
 			s.Labels = []string{}

@@ -32,7 +32,11 @@ type ExportedStory struct {
 	*northstar.Story
 	ExternalRef    string   `json:"external_ref,omitempty"`
 	ExternalPoints *float64 `json:"external_points,omitempty"`
-	Sprint         string   `json:"sprint,omitempty"`
+	// ExternalAssignee and ExternalReporter are people an import named
+	// who were no members: kept as text.
+	ExternalAssignee string `json:"external_assignee,omitempty"`
+	ExternalReporter string `json:"external_reporter,omitempty"`
+	Sprint           string `json:"sprint,omitempty"`
 }
 
 // ExportedFeature is a feature as exported.
@@ -179,20 +183,25 @@ func (c *ExportConverter) Story(s *ExportedStory) (*Item, *RowError) {
 		raw := float64(*s.Points)
 		it.RawPoints = &raw
 	}
+	it.Assignee, it.Reporter = s.ExternalAssignee, s.ExternalReporter
 	if s.Assignee != nil {
 		it.Assignee = s.Assignee.Email
 	}
-	if s.CreatedBy != nil {
+	if s.CreatedBy != nil && it.Reporter == "" {
 		it.Reporter = s.CreatedBy.Email
 	}
 	if s.Feature != nil {
 		it.Parent = firstNonEmpty(c.featureKeys[s.Feature.Ref], s.Feature.Ref)
+	}
+	for _, t := range s.Tasks {
+		it.Tasks = append(it.Tasks, Task{Text: t.Text, Done: t.Done})
 	}
 	if s.Sprint != "" {
 		it.Sprints = []string{s.Sprint}
 	}
 	for _, cr := range s.Criteria {
 		it.Criteria = append(it.Criteria, cr.Text)
+		it.CriteriaMet = append(it.CriteriaMet, cr.Met)
 	}
 	return it, nil
 }

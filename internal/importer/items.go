@@ -57,6 +57,16 @@ type Item struct {
 	FixVersions []string  `json:"fix_versions,omitempty"`
 	Comments    []Comment `json:"comments,omitempty"`
 	Criteria    []string  `json:"criteria,omitempty"`
+	// CriteriaMet says which criteria are met, by position (exports).
+	CriteriaMet []bool `json:"criteria_met,omitempty"`
+	// Tasks are a story's tasks (exports).
+	Tasks []Task `json:"tasks,omitempty"`
+}
+
+// Task is a task of an imported story.
+type Task struct {
+	Text string `json:"text"`
+	Done bool   `json:"done"`
 }
 
 // Comment is a comment on an imported item.

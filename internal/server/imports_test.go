@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -258,7 +259,7 @@ func testExportRoundTrip(t *testing.T, e *env) {
 	tm := e.newTeam(t)
 	tm.product(t, "SHOP", "Shop")
 	tm.po.importCSV(t, "SHOP", "points_field=Story+Points", jiraExport).want(t, http.StatusOK)
-	tm.po.post(t, "/api/v1/products/SHOP/stories", map[string]any{"title": "Gift cards", "points": 3, "criteria": []string{"a card can be redeemed"}}).
+	tm.po.post(t, "/api/v1/products/SHOP/stories", map[string]any{"title": "Gift cards", "points": 3, "criteria": []string{"a card can be redeemed"}, "tasks": []string{"print the cards"}}).
 		want(t, http.StatusCreated)
 
 	tm.viewer.get(t, "/api/v1/products/SHOP/export").want(t, http.StatusOK)
@@ -324,7 +325,10 @@ func testExportRoundTrip(t *testing.T, e *env) {
 			}
 			var crit []string
 			for _, c := range s.Criteria {
-				crit = append(crit, c.Text)
+				crit = append(crit, fmt.Sprint(c.Text, c.Met))
+			}
+			for _, tk := range s.Tasks {
+				crit = append(crit, fmt.Sprint("task ", tk.Text, tk.Done))
 			}
 			lines = append(lines, strings.Join([]string{s.Title, string(s.Type), string(s.Status), pts, s.Description,
 				strings.Join(s.Labels, ","), feature, s.Sprint, strings.Join(crit, ";"), s.CreatedAt.Format(time.RFC3339)}, "|"))
