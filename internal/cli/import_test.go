@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/northstar-pm/northstar/internal/store"
 	"github.com/northstar-pm/northstar/internal/store/storetest"
 )
 
@@ -161,4 +162,34 @@ func storyLines(t *testing.T, path string) string {
 		}
 	}
 	return strings.Join(lines, "\n")
+}
+
+// TestMoveSQLiteToPostgres moves a product from SQLite to PostgreSQL by
+// export and import, and compares the two exports.
+func TestMoveSQLiteToPostgres(t *testing.T) {
+	engines := storetest.Engines(t)
+	if len(engines) < 2 {
+		t.Skip("PostgreSQL is not configured (NORTHSTAR_TEST_POSTGRES)")
+	}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "shop.csv")
+	if err := os.WriteFile(file, []byte(cliJira), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	lite, pg := storetest.DSN(t, store.SQLite), storetest.DSN(t, store.Postgres)
+	for _, dsn := range []string{lite, pg} {
+		mustRun(t, "user", "create", "--db", dsn, "--email", "ada@example.com", "--name", "Ada", "--admin", "--password", "correct horse battery")
+	}
+	mustRun(t, "import", "jira", "--db", lite, "--product", "SHOP", "--file", file)
+	out := filepath.Join(dir, "all.json")
+	mustRun(t, "export", "--db", lite, "--all", "--out", out)
+	r := mustRun(t, "import", "export-file", "--db", pg, "--file", out)
+	if !strings.Contains(r.stdout, "stories:  2 created") || !strings.Contains(r.stdout, "features: 1 created") {
+		t.Errorf("import into PostgreSQL:\n%s", r.stdout)
+	}
+	again := filepath.Join(dir, "again.json")
+	mustRun(t, "export", "--db", pg, "--all", "--out", again)
+	if a, b := storyLines(t, out), storyLines(t, again); a != b {
+		t.Errorf("SQLite and PostgreSQL exports differ:\n%s\n---\n%s", a, b)
+	}
 }
