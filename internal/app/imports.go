@@ -355,7 +355,7 @@ func (a *App) planItems(plan *importPlan, items []*importer.Item, rep *ImportRep
 		}
 		for _, v := range it.FixVersions {
 			l := strings.ToLower(v)
-			if _, ok := plan.releases[l]; !ok && !seenRel[l] && it.Kind == importer.KindFeature {
+			if _, ok := plan.releases[l]; !ok && !seenRel[l] {
 				seenRel[l] = true
 				plan.newRels = append(plan.newRels, v)
 			}

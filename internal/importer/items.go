@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/northstar-pm/northstar"
@@ -493,12 +494,24 @@ func convert(t *Table, format string, cols map[string][]int, opts Options) *Resu
 				}
 			}
 		}
+		for _, s := range c.all("fix_version") {
+			if utf8.RuneCountInString(s) > northstar.MaxNameLen {
+				c.fail("fix_version", fmt.Sprintf("the release name is longer than %d characters", northstar.MaxNameLen))
+			}
+			it.FixVersions = appendNew(it.FixVersions, s)
+		}
 		var labels []string
 		for _, v := range c.all("labels") {
 			labels = append(labels, strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ';' })...)
 		}
 		if it.Priority != "" && format == "jira" {
 			labels = append(labels, "priority:"+strings.ToLower(strings.ReplaceAll(it.Priority, " ", "-")))
+		}
+		if it.Kind == KindStory {
+			// Stories have no release of their own: a label keeps it.
+			for _, v := range it.FixVersions {
+				labels = append(labels, ReleaseLabel(v))
+			}
 		}
 		if l, err := northstar.NormalizeLabels(labels); err != nil {
 			c.fail("labels", strings.TrimSuffix(northstar.ErrorMessage(err), "."))
@@ -510,12 +523,6 @@ func convert(t *Table, format string, cols map[string][]int, opts Options) *Resu
 				c.fail("sprint", fmt.Sprintf("the sprint name is longer than %d characters", northstar.MaxNameLen))
 			}
 			it.Sprints = appendNew(it.Sprints, s)
-		}
-		for _, s := range c.all("fix_version") {
-			if utf8.RuneCountInString(s) > northstar.MaxNameLen {
-				c.fail("fix_version", fmt.Sprintf("the release name is longer than %d characters", northstar.MaxNameLen))
-			}
-			it.FixVersions = appendNew(it.FixVersions, s)
 		}
 		it.Parent = c.one("parent")
 		if it.Parent == "" {
@@ -567,6 +574,16 @@ func convert(t *Table, format string, cols map[string][]int, opts Options) *Resu
 	sort.SliceStable(res.Errors, func(i, j int) bool { return res.Errors[i].Line < res.Errors[j].Line })
 	res.UnknownStatuses, res.UnknownTypes = counts(unknownStatus), counts(unknownType)
 	return res
+}
+
+// ReleaseLabel is the label that names a story's fix version: stories
+// have no release of their own (features do).
+func ReleaseLabel(version string) string {
+	l := "release:" + strings.Join(strings.FieldsFunc(version, func(r rune) bool { return r == ',' || unicode.IsSpace(r) }), "-")
+	if utf8.RuneCountInString(l) > northstar.MaxLabelLen {
+		l = string([]rune(l)[:northstar.MaxLabelLen])
+	}
+	return l
 }
 
 func appendNew(list []string, s string) []string {

@@ -54,7 +54,7 @@ func TestParseJira(t *testing.T) {
 	if want := "## Steps\n\n- open **cart**\n- pay"; story.Description != want {
 		t.Errorf("description = %q, want %q", story.Description, want)
 	}
-	if got := strings.Join(story.Labels, ","); got != "payments,web,priority:medium" {
+	if got := strings.Join(story.Labels, ","); got != "payments,web,priority:medium,release:1.0" {
 		t.Errorf("labels = %q", got)
 	}
 	if got := strings.Join(story.Sprints, ","); got != "Sprint 1,Sprint 2" {
@@ -293,4 +293,16 @@ func TestRealStoryPoints(t *testing.T) {
 		total += len(res.Items)
 	}
 	t.Logf("%d items from %d files", total, len(files))
+}
+
+func TestReleaseLabel(t *testing.T) {
+	for in, want := range map[string]string{
+		"1.0":                   "release:1.0",
+		"Spring 2024, GA":       "release:Spring-2024-GA",
+		strings.Repeat("x", 80): "release:" + strings.Repeat("x", 42),
+	} {
+		if got := ReleaseLabel(in); got != want {
+			t.Errorf("ReleaseLabel(%q) = %q, want %q", in, got, want)
+		}
+	}
 }

@@ -158,7 +158,7 @@ func testImportJira(t *testing.T, e *env) {
 	if !strings.HasPrefix(card.CreatedAt, "2024-03-12T15:04:00") {
 		t.Errorf("created_at = %s, want Jira's time", card.CreatedAt)
 	}
-	if got := strings.Join(card.Labels, ","); got != "payments,priority:medium,web" {
+	if got := strings.Join(card.Labels, ","); got != "payments,priority:medium,release:1.0,web" {
 		t.Errorf("labels = %s", got)
 	}
 	bug, sub := stories[1], stories[2]
