@@ -13,7 +13,7 @@ BINARY := bin/northstar
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/northstar-pm/northstar.Version=$(VERSION)
 
-.PHONY: run build test assets fmt-check vet chromium bench clean
+.PHONY: run build test assets fmt-check vet chromium bench clean fuzz
 
 run: build
 	./$(BINARY) serve --demo
@@ -65,7 +65,22 @@ test: assets chromium fmt-check vet
 	export NORTHSTAR_BROWSER=$$(command -v chromium); \
 	go test -count=1 -timeout 30m $$(go list ./... | grep -v /internal/e2e) && \
 	echo "browser tests, on their own so that page timing does not compete with the other packages" && \
-	go test -count=1 -timeout 20m ./internal/e2e/
+	go test -count=1 -timeout 20m ./internal/e2e/ && \
+	$(MAKE) --no-print-directory fuzz FUZZTIME=4s
+
+# Every fuzz target (each "func Fuzz…" in a test file) runs for FUZZTIME
+# on its seeds (f.Add and testdata/fuzz/) and what the fuzzer finds; make
+# test runs each for 4s (about 10s with the build and the corpus replay, so
+# under two minutes in all). A failing input is written to testdata/fuzz/.
+FUZZTIME ?= 10s
+fuzz:
+	@for file in $$(grep -rl --include='*_test.go' --exclude-dir=node_modules '^func Fuzz' . | sort); do \
+		dir=$$(dirname $$file); \
+		for name in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$file); do \
+			out=$$(go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s $$dir 2>&1) || { echo "$$out"; exit 1; }; \
+			echo "$$name ($$dir): $$(echo "$$out" | grep '^fuzz: elapsed' | tail -1 | cut -d' ' -f3-)"; \
+		done; \
+	done
 
 bench: assets
 	NORTHSTAR_TEST_POSTGRES='$(POSTGRES_URL)' go test -run '^$$' -bench . -benchmem ./...
