@@ -133,6 +133,8 @@ Commands:
   user      manage accounts: create, list, reset-password, make-admin
   backup    write a consistent copy of a running SQLite database
   version   print the version
+  import    bring in a Jira CSV export, any CSV with a column mapping, or a Northstar export file
+  export    write a product (or all of them) as JSON, or a ZIP of JSON and CSV
   seed      fill a database with products and stories for trying Northstar at scale
   bench     drive a running server's API with concurrent clients and report latencies
   login     sign in to a server and keep an API token for the commands below
