@@ -60,6 +60,8 @@ func Run(ctx context.Context, args []string, env Env) int {
 		"feedback": func(env Env) command { return &feedbackCmd{env: env} },
 		"import":   func(env Env) command { return &importCmd{env: env, db: dbFlags{env: env}} },
 		"export":   func(env Env) command { return &exportCmd{env: env, db: dbFlags{env: env}} },
+		"estimate": func(env Env) command { return &estimateCmd{env: env} },
+		"forecast": func(env Env) command { return &forecastCmd{env: env} },
 	}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		usage(env.Stderr, cmds)
@@ -135,6 +137,8 @@ Commands:
   version   print the version
   import    bring in a Jira CSV export, any CSV with a column mapping, or a Northstar export file
   export    write a product (or all of them) as JSON, or a ZIP of JSON and CSV
+  estimate  eval: measure the story-point suggestions on files of past stories
+  forecast  eval: measure the sprint delivery forecast on files of past sprints
   seed      fill a database with products and stories for trying Northstar at scale
   bench     drive a running server's API with concurrent clients and report latencies
   login     sign in to a server and keep an API token for the commands below
