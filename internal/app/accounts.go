@@ -108,8 +108,13 @@ func (a *App) SignUp(ctx context.Context, in northstar.NewUser, inviteSecret str
 // account and per client address; ip may be empty.
 func (a *App) Login(ctx context.Context, email, password, ip string) (*northstar.User, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
+	if a.OIDC.PasswordsOff() {
+		a.auditLogin(ctx, "login_failed", email, ip, "passwords are turned off")
+		return nil, northstar.Errorf(northstar.EFORBIDDEN, "Passwords are turned off here: sign in with %s.", a.OIDC.Name())
+	}
 	accountKey, addressKey := "account:"+email, "address:"+ip
 	if !a.logins.allowed(accountKey, loginPerAccount) || (ip != "" && !a.logins.allowed(addressKey, loginPerAddress)) {
+		a.auditLogin(ctx, "login_failed", email, ip, "too many failed attempts")
 		return nil, northstar.Errorf(northstar.ERATELIMITED, "Too many failed sign-in attempts; wait a few minutes and try again.")
 	}
 	var u *northstar.User
@@ -130,20 +135,33 @@ func (a *App) Login(ctx context.Context, email, password, ip string) (*northstar
 			keys = append(keys, addressKey)
 		}
 		a.logins.fail(keys...)
+		a.auditLogin(ctx, "login_failed", email, ip, "wrong email or password")
 		return nil, northstar.Errorf(northstar.EUNAUTHORIZED, "Wrong email or password.")
 	}
 	if u.Disabled {
+		a.auditLogin(ctx, "login_failed", email, ip, "account disabled")
 		return nil, northstar.Errorf(northstar.EUNAUTHORIZED, "This account is disabled; ask an admin.")
 	}
 	a.logins.reset(accountKey)
+	a.auditLogin(ctx, "login", email, ip, "")
 	return u, nil
+}
+
+// auditLogin writes a sign-in or failed sign-in to the log as an audit
+// event (the HTTP layer logs permission denials and admin actions).
+func (a *App) auditLogin(ctx context.Context, event, email, ip, reason string) {
+	attrs := []any{"event", event, "email", email, "ip", ip}
+	if reason != "" {
+		attrs = append(attrs, "reason", reason)
+	}
+	a.log.InfoContext(ctx, "audit", attrs...)
 }
 
 // CreateSession starts a browser session for a user and returns its secret.
 func (a *App) CreateSession(ctx context.Context, userID int64) (string, error) {
 	secret, hash := newSecret("")
 	err := a.db.Update(ctx, func(tx *store.Tx) error {
-		s := &northstar.Session{UserID: userID, ExpiresAt: tx.Now.Add(a.SessionTTL)}
+		s := &northstar.Session{UserID: userID, ExpiresAt: tx.Now.Add(min(a.SessionTTL, a.SessionMaxAge))}
 		return tx.CreateSession(ctx, s, hash)
 	})
 	if err != nil {
@@ -154,7 +172,9 @@ func (a *App) CreateSession(ctx context.Context, userID int64) (string, error) {
 
 // UserBySession returns the user signed in with a session secret, and the
 // session. An unknown or expired session, or a disabled user, is
-// EUNAUTHORIZED. The session's expiry slides forward, at most once an hour.
+// EUNAUTHORIZED. The session's expiry slides forward with use (at most
+// every tenth of the idle timeout, to spare writes), never past
+// SessionMaxAge from its start.
 func (a *App) UserBySession(ctx context.Context, secret string) (*northstar.User, *northstar.Session, error) {
 	var u *northstar.User
 	var s *northstar.Session
@@ -164,7 +184,10 @@ func (a *App) UserBySession(ctx context.Context, secret string) (*northstar.User
 		if s, err = tx.FindSession(ctx, hashSecret(secret)); err != nil {
 			return err
 		}
-		stale = s.ExpiresAt.Sub(tx.Now) < a.SessionTTL-time.Hour
+		if !tx.Now.Before(s.CreatedAt.Add(a.SessionMaxAge)) {
+			return northstar.Errorf(northstar.ENOTFOUND, "Session too old.")
+		}
+		stale = s.ExpiresAt.Sub(tx.Now) < a.SessionTTL-a.SessionTTL/10
 		u, err = tx.FindUserByID(ctx, s.UserID)
 		return err
 	})
@@ -178,7 +201,11 @@ func (a *App) UserBySession(ctx context.Context, secret string) (*northstar.User
 	}
 	if stale {
 		if err := a.db.Update(ctx, func(tx *store.Tx) error {
-			return tx.TouchSession(ctx, s.ID, tx.Now.Add(a.SessionTTL))
+			expires := tx.Now.Add(a.SessionTTL)
+			if end := s.CreatedAt.Add(a.SessionMaxAge); end.Before(expires) {
+				expires = end
+			}
+			return tx.TouchSession(ctx, s.ID, expires)
 		}); err != nil {
 			a.log.Warn("extend session", "err", err)
 		}

@@ -30,6 +30,9 @@ type OIDCConfig struct {
 	// AllowedDomains, when not empty, limits sign-in to e-mail addresses
 	// of these domains (and their subdomains are not included).
 	AllowedDomains []string
+	// PasswordsOff turns local passwords off: everyone signs in with the
+	// provider, and password sign-in (web and API) is refused.
+	PasswordsOff bool
 	// CreateUsers lets a person without an account get one on first
 	// sign-in. Without it, accounts are created only while the
 	// organization's open sign-up setting is on.
@@ -333,3 +336,7 @@ func (o *OIDC) createUser(ctx context.Context, tx *store.Tx, email, name string)
 	o.app.log.Info("oidc: account created on first sign-in", "email", email)
 	return u, nil
 }
+
+// PasswordsOff reports whether local passwords are turned off, so that
+// people sign in only with the provider.
+func (o *OIDC) PasswordsOff() bool { return o != nil && o.cfg.PasswordsOff }

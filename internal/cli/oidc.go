@@ -16,7 +16,7 @@ import (
 type oidcFlags struct {
 	issuer, clientID, clientSecret, redirectURL, name, domains string
 	emailClaim, nameClaim, adminGroup, groupsClaim             string
-	createUsers, trustEmail                                    bool
+	createUsers, trustEmail, passwordsOff                      bool
 }
 
 func (o *oidcFlags) register(fs *flag.FlagSet, env Env) {
@@ -32,6 +32,8 @@ func (o *oidcFlags) register(fs *flag.FlagSet, env Env) {
 	fs.StringVar(&o.nameClaim, "oidc-name-claim", envOr(env, "NORTHSTAR_OIDC_NAME_CLAIM", "name"), "ID token claim holding the display name (env NORTHSTAR_OIDC_NAME_CLAIM)")
 	trust, _ := strconv.ParseBool(envOr(env, "NORTHSTAR_OIDC_TRUST_EMAIL", "false"))
 	fs.BoolVar(&o.trustEmail, "oidc-trust-email", trust, "take the provider's addresses as verified even without email_verified, for directories that vouch for them (env NORTHSTAR_OIDC_TRUST_EMAIL)")
+	off, _ := strconv.ParseBool(envOr(env, "NORTHSTAR_OIDC_PASSWORDS_OFF", "false"))
+	fs.BoolVar(&o.passwordsOff, "oidc-passwords-off", off, "turn local passwords off: everyone signs in with the provider (env NORTHSTAR_OIDC_PASSWORDS_OFF)")
 	fs.StringVar(&o.adminGroup, "oidc-admin-group", envOr(env, "NORTHSTAR_OIDC_ADMIN_GROUP", ""), "members of this provider group become org admins when they sign in (env NORTHSTAR_OIDC_ADMIN_GROUP)")
 	fs.StringVar(&o.groupsClaim, "oidc-groups-claim", envOr(env, "NORTHSTAR_OIDC_GROUPS_CLAIM", "groups"), "ID token claim listing the person's groups (env NORTHSTAR_OIDC_GROUPS_CLAIM)")
 }
@@ -42,6 +44,9 @@ func (o *oidcFlags) register(fs *flag.FlagSet, env Env) {
 // the first sign-in.
 func (o *oidcFlags) enable(ctx context.Context, a *app.App, baseURL string, log *slog.Logger) error {
 	if o.issuer == "" {
+		if o.passwordsOff {
+			return fmt.Errorf("--oidc-passwords-off needs --oidc-issuer: nobody could sign in")
+		}
 		if o.clientID != "" {
 			return fmt.Errorf("--oidc-client-id needs --oidc-issuer")
 		}
@@ -69,7 +74,7 @@ func (o *oidcFlags) enable(ctx context.Context, a *app.App, baseURL string, log 
 		}
 	}
 	oc, err := a.EnableOIDC(app.OIDCConfig{Issuer: o.issuer, ClientID: o.clientID, ClientSecret: o.clientSecret,
-		RedirectURL: redirect, Name: name, AllowedDomains: domains, CreateUsers: o.createUsers,
+		RedirectURL: redirect, Name: name, AllowedDomains: domains, CreateUsers: o.createUsers, PasswordsOff: o.passwordsOff,
 		EmailClaim: o.emailClaim, NameClaim: o.nameClaim, TrustEmail: o.trustEmail, AdminGroup: o.adminGroup, GroupsClaim: o.groupsClaim})
 	if err != nil {
 		return err

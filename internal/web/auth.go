@@ -33,6 +33,8 @@ type loginView struct {
 	// OIDCName names the identity provider of the "Sign in with" button;
 	// "" when none is configured.
 	OIDCName string
+	// PasswordsOff hides the password form: the provider is the only way in.
+	PasswordsOff bool
 }
 
 func (web *Web) loginView(w http.ResponseWriter, r *http.Request) (loginView, error) {
@@ -47,6 +49,7 @@ func (web *Web) loginView(w http.ResponseWriter, r *http.Request) (loginView, er
 	view := loginView{page: web.newPage(w, r, "Sign in", ""), Next: localPath(r.FormValue("next"), ""), OpenSignup: open || first}
 	if web.app.OIDC != nil {
 		view.OIDCName = web.app.OIDC.Name()
+		view.PasswordsOff = web.app.OIDC.PasswordsOff()
 	}
 	return view, nil
 }
@@ -87,14 +90,16 @@ func (web *Web) startSession(w http.ResponseWriter, r *http.Request, u *northsta
 	if err != nil {
 		return err
 	}
-	httpx.SetSessionCookie(w, r, secret, web.app.SessionTTL)
+	// The cookie lasts as long as a session can; the server ends it
+	// sooner when it is left idle.
+	httpx.SetSessionCookie(w, r, secret, web.app.SessionMaxAge)
 	redirect(w, r, to)
 	return nil
 }
 
 func (web *Web) logout(w http.ResponseWriter, r *http.Request) error {
-	if c, err := r.Cookie(httpx.SessionCookie); err == nil && c.Value != "" {
-		if err := web.app.Logout(r.Context(), c.Value); err != nil {
+	if secret := httpx.SessionSecret(r); secret != "" {
+		if err := web.app.Logout(r.Context(), secret); err != nil {
 			return err
 		}
 	}
