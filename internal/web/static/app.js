@@ -2,6 +2,27 @@
 (function () {
   "use strict";
 
+  // Northstar.toast shows a short message at the bottom of the page (an
+  // error stays longer); the pages' scripts use it for what a drag or a
+  // quick edit did.
+  var toastTimer;
+  window.Northstar = window.Northstar || {};
+  window.Northstar.toast = function (message, isError) {
+    var t = document.getElementById("toast");
+    if (!t) {
+      t = document.createElement("div");
+      t.id = "toast";
+      t.className = "toast";
+      t.setAttribute("role", "status");
+      document.body.appendChild(t);
+    }
+    t.textContent = message;
+    t.classList.toggle("toast-error", !!isError);
+    t.classList.add("show");
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(function () { t.classList.remove("show"); }, isError ? 6000 : 2500);
+  };
+
   function onReady(fn) {
     if (document.readyState !== "loading") fn(); else document.addEventListener("DOMContentLoaded", fn);
   }

@@ -13,22 +13,7 @@
 
   // ---- Messages ---------------------------------------------------------
 
-  var toastTimer;
-  function toast(message, isError) {
-    var t = document.getElementById("backlog-toast");
-    if (!t) {
-      t = document.createElement("div");
-      t.id = "backlog-toast";
-      t.className = "toast";
-      t.setAttribute("role", "status");
-      document.body.appendChild(t);
-    }
-    t.textContent = message;
-    t.classList.toggle("toast-error", !!isError);
-    t.classList.add("show");
-    clearTimeout(toastTimer);
-    toastTimer = setTimeout(function () { t.classList.remove("show"); }, isError ? 6000 : 2500);
-  }
+  function toast(message, isError) { window.Northstar.toast(message, isError); }
 
   // ---- Ordering ---------------------------------------------------------
 

@@ -19,22 +19,7 @@
 
   function $all(sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); }
 
-  var toastTimer;
-  function toast(message, isError) {
-    var t = document.getElementById("scrum-toast");
-    if (!t) {
-      t = document.createElement("div");
-      t.id = "scrum-toast";
-      t.className = "toast";
-      t.setAttribute("role", "status");
-      document.body.appendChild(t);
-    }
-    t.textContent = message;
-    t.classList.toggle("toast-error", !!isError);
-    t.classList.add("show");
-    clearTimeout(toastTimer);
-    toastTimer = setTimeout(function () { t.classList.remove("show"); }, isError ? 6000 : 2500);
-  }
+  function toast(message, isError) { window.Northstar.toast(message, isError); }
 
   // post sends a form with fetch as htmx would; it resolves on success and
   // rejects with the server's message.
