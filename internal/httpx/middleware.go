@@ -82,7 +82,7 @@ func SecurityHeaders(next http.Handler) http.Handler {
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "same-origin")
-		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 		if IsTLS(r) {
 			h.Set("Strict-Transport-Security", "max-age=31536000")
 		}
@@ -127,8 +127,29 @@ func ClientIP(r *http.Request) string {
 	return host
 }
 
-// SessionCookie names the browser session cookie.
-const SessionCookie = "northstar_session"
+// SessionCookie names the browser session cookie over plain HTTP (a
+// development setup); over TLS the name is SecureSessionCookie, whose
+// __Host- prefix makes browsers keep it only if it is Secure, on "/" and
+// for this host alone, so a sibling subdomain cannot plant one.
+const (
+	SessionCookie       = "northstar_session"
+	SecureSessionCookie = "__Host-" + SessionCookie
+)
+
+func sessionCookieName(r *http.Request) string {
+	if IsTLS(r) {
+		return SecureSessionCookie
+	}
+	return SessionCookie
+}
+
+// SessionSecret returns the secret of the request's session cookie, or "".
+func SessionSecret(r *http.Request) string {
+	if c, err := r.Cookie(sessionCookieName(r)); err == nil {
+		return c.Value
+	}
+	return ""
+}
 
 // Authenticator finds the user behind a session secret or an API token.
 type Authenticator interface {
@@ -163,14 +184,16 @@ func Authenticate(auth Authenticator) func(http.Handler) http.Handler {
 					WriteError(w, r, err)
 					return
 				}
+				noStore(w, r)
 				next.ServeHTTP(w, r.WithContext(northstar.NewContextWithUser(ctx, u)))
 				return
 			}
-			if c, err := r.Cookie(SessionCookie); err == nil && c.Value != "" {
-				u, s, err := auth.UserBySession(ctx, c.Value)
+			if secret := SessionSecret(r); secret != "" {
+				u, s, err := auth.UserBySession(ctx, secret)
 				if err == nil {
 					ctx = northstar.NewContextWithUser(ctx, u)
 					ctx = context.WithValue(ctx, sessionKey{}, s)
+					noStore(w, r)
 				} else if northstar.ErrorCode(err) == northstar.EUNAUTHORIZED {
 					ClearSessionCookie(w, r)
 				} else {
@@ -178,15 +201,27 @@ func Authenticate(auth Authenticator) func(http.Handler) http.Handler {
 					return
 				}
 			}
+			if WantsJSON(r) {
+				noStore(w, r)
+			}
 			next.ServeHTTP(w, r.WithContext(ctx))
 		})
+	}
+}
+
+// noStore keeps what a signed-in person sees, and every API answer, out
+// of browser and proxy caches (a shared computer's back button, a proxy);
+// a handler may still set its own policy. Static files stay cacheable.
+func noStore(w http.ResponseWriter, r *http.Request) {
+	if !strings.HasPrefix(r.URL.Path, "/static/") {
+		w.Header().Set("Cache-Control", "no-store")
 	}
 }
 
 // SetSessionCookie starts a browser session.
 func SetSessionCookie(w http.ResponseWriter, r *http.Request, secret string, ttl time.Duration) {
 	http.SetCookie(w, &http.Cookie{
-		Name: SessionCookie, Value: secret, Path: "/", MaxAge: int(ttl.Seconds()),
+		Name: sessionCookieName(r), Value: secret, Path: "/", MaxAge: int(ttl.Seconds()),
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: IsTLS(r),
 	})
 }
@@ -194,7 +229,7 @@ func SetSessionCookie(w http.ResponseWriter, r *http.Request, secret string, ttl
 // ClearSessionCookie ends a browser session on the client.
 func ClearSessionCookie(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{
-		Name: SessionCookie, Value: "", Path: "/", MaxAge: -1,
+		Name: sessionCookieName(r), Value: "", Path: "/", MaxAge: -1,
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: IsTLS(r),
 	})
 }

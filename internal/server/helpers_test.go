@@ -419,7 +419,7 @@ func (e *env) login(t *testing.T, email string) *client {
 func sessionCookie(t *testing.T, r *response) *http.Cookie {
 	t.Helper()
 	for _, c := range (&http.Response{Header: r.header}).Cookies() {
-		if c.Name == "northstar_session" {
+		if c.Name == "northstar_session" || c.Name == "__Host-northstar_session" { // the second over TLS
 			return c
 		}
 	}
