@@ -35,8 +35,11 @@ type App struct {
 	// WebhookClient sends webhook deliveries; see newWebhookClient.
 	WebhookClient *http.Client
 
-	// SessionTTL is how long a browser session lasts without use.
-	SessionTTL time.Duration
+	// SessionTTL is how long a browser session lasts without use (the
+	// idle timeout), and SessionMaxAge how long it lasts at most however
+	// much it is used (the absolute timeout); then one signs in again.
+	SessionTTL    time.Duration
+	SessionMaxAge time.Duration
 	// InvitationTTL is how long an invitation link stays valid.
 	InvitationTTL time.Duration
 	// OIDC signs people in with an OpenID Connect provider; nil when none
@@ -49,19 +52,28 @@ func New(db *store.DB, log *slog.Logger) *App {
 	if log == nil {
 		log = slog.Default()
 	}
+	logins := newLoginLimiter()
+	logins.now = db.Now // the clock tests move with TravelTo
 	return &App{
 		db:            db,
 		log:           log,
 		hasher:        newPasswordHasher(),
-		logins:        newLoginLimiter(),
+		logins:        logins,
 		portal:        newRateLimiter(portalWindow),
 		bus:           newBus(),
 		origin:        newOrigin(),
 		wake:          make(chan struct{}, 1),
-		SessionTTL:    30 * 24 * time.Hour,
+		SessionTTL:    DefaultSessionTTL,
+		SessionMaxAge: DefaultSessionMaxAge,
 		InvitationTTL: 14 * 24 * time.Hour,
 	}
 }
+
+// Session timeouts unless configured (OWASP ASVS 3.3: idle and absolute).
+const (
+	DefaultSessionTTL    = 30 * time.Minute
+	DefaultSessionMaxAge = 12 * time.Hour
+)
 
 // DB returns the store the app works on.
 func (a *App) DB() *store.DB { return a.db }

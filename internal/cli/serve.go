@@ -29,6 +29,7 @@ type serveCmd struct {
 	smtpAddr, smtpFrom, smtpUser string
 	mailWindow                   time.Duration
 	allowPrivateWebhooks         bool
+	sessionIdle, sessionMax      time.Duration
 	oidc                         oidcFlags
 }
 
@@ -49,6 +50,8 @@ func (c *serveCmd) flags() *flag.FlagSet {
 	fs.DurationVar(&c.mailWindow, "mail-window", time.Minute, "how long notifications gather before they go out in one e-mail")
 	allowPrivate, _ := strconv.ParseBool(envOr(c.env, "NORTHSTAR_WEBHOOKS_ALLOW_PRIVATE", "false"))
 	fs.BoolVar(&c.allowPrivateWebhooks, "webhooks-allow-private", allowPrivate, "let webhooks call loopback and private addresses (env NORTHSTAR_WEBHOOKS_ALLOW_PRIVATE)")
+	fs.DurationVar(&c.sessionIdle, "session-idle", app.DefaultSessionTTL, "browser sessions end after this long without use")
+	fs.DurationVar(&c.sessionMax, "session-max", app.DefaultSessionMaxAge, "browser sessions end this long after sign-in, however much they are used")
 	c.oidc.register(fs, c.env)
 	return fs
 }
@@ -115,6 +118,11 @@ func (c *serveCmd) run(ctx context.Context, args []string) error {
 		return err
 	}
 	a.AllowPrivateWebhooks = c.allowPrivateWebhooks
+	if c.sessionIdle <= 0 || c.sessionMax <= 0 {
+		ln.Close()
+		return fmt.Errorf("--session-idle and --session-max must be positive")
+	}
+	a.SessionTTL, a.SessionMaxAge = c.sessionIdle, c.sessionMax
 	if c.smtpAddr != "" {
 		a.Mail = &app.MailConfig{Addr: c.smtpAddr, From: c.smtpFrom, Username: c.smtpUser, Password: c.env.Getenv("NORTHSTAR_SMTP_PASSWORD"),
 			Window: c.mailWindow, BaseURL: base}
