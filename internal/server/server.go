@@ -77,5 +77,6 @@ func (s *Server) Handler() http.Handler {
 		httpx.SecurityHeaders,
 		httpx.CSRF,
 		httpx.Authenticate(s.app),
+		httpx.Audit(s.log),
 	)
 }

@@ -83,6 +83,10 @@ type DB struct {
 // TravelTo.
 func (db *DB) clock() time.Time { return db.now().Add(time.Duration(db.shift.Load())) }
 
+// Now returns the time a transaction starting now would write: the
+// clock, moved by TravelTo.
+func (db *DB) Now() time.Time { return db.clock() }
+
 // TravelTo makes the transactions that follow write times as if it were
 // t; a zero t returns to the present. The demo seeder uses it to record
 // weeks of history (sprints, moves, check-ins) through the real use cases.
