@@ -99,6 +99,8 @@ func (a *API) Routes() []httpx.Route {
 	routes = append(routes, a.importRoutes()...)
 	routes = append(routes, a.metricRoutes()...)
 	routes = append(routes, a.alignmentRoutes()...)
+	routes = append(routes, a.noticeRoutes()...)
+	routes = append(routes, a.portfolioRoutes()...)
 	return append(routes, a.portalRoutes()...)
 }
 

@@ -387,6 +387,7 @@ func (a *App) UpdateFeature(ctx context.Context, ref string, version int, in nor
 	if err != nil {
 		return nil, fmt.Errorf("update feature %s: %w", ref, err)
 	}
+	a.tellReleasedFeature(ctx, f)
 	return f, nil
 }
 
@@ -603,6 +604,7 @@ func (a *App) SaveRelease(ctx context.Context, key string, id int64, version int
 	if err != nil {
 		return nil, fmt.Errorf("save release: %w", err)
 	}
+	a.tellReleasedRelease(ctx, r)
 	return r, nil
 }
 

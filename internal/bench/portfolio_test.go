@@ -9,13 +9,14 @@ import (
 )
 
 // The portfolio targets: with 100 products holding five years of daily
-// metrics each (182,600 points), a product's metrics page (line chart,
-// stage bands, lifecycle suggestion over the whole series) and the series
-// API answer in under 100 ms p99; a product's and the company's alignment
+// metrics each (182,600 points), the portfolio page (stage board with each
+// product's suggestion, roadmap, objectives), the shipped digest, a
+// product's metrics page (line chart, stage bands, lifecycle suggestion
+// over the whole series) and the series API answer in under 100 ms p99; a product's and the company's alignment
 // over 100 closed sprints of 10 stories each compute in under 50 ms. Run
 // with
 //
-//	go test -run '^$' -bench 'Metrics|Alignment' ./internal/bench/
+//	go test -run '^$' -bench 'MetricsPages|Alignment' -benchtime=200x ./internal/bench/
 //
 // and read the p50-ms / p99-ms metrics.
 
@@ -55,9 +56,14 @@ func BenchmarkMetricsPages(b *testing.B) {
 			for _, p := range []struct{ name, path string }{
 				{"metrics-page", "/products/P050/metrics"},
 				{"product-section", "/products/P050/metrics?section=1"},
+				{"portfolio-page", "/portfolio"},
+				{"shipped-page", "/portfolio/shipped"},
 			} {
 				b.Run(p.name, func(b *testing.B) { latencies(b, func() { page(b, web, f.url+p.path) }) })
 			}
+			b.Run("portfolio-api", func(b *testing.B) {
+				latencies(b, func() { f.call(b, "GET", "/api/v1/portfolio", "", http.StatusOK, nil) })
+			})
 			b.Run("series-api", func(b *testing.B) {
 				latencies(b, func() { f.call(b, "GET", "/api/v1/products/P050/metrics/sales", "", http.StatusOK, nil) })
 			})

@@ -1,12 +1,15 @@
 package e2e
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"math"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +24,22 @@ import (
 // year ago (its history starts then, so the stages shade the chart), and
 // a team whose closed sprint delivered aligned and orphan work.
 func seedPortfolio(a *app.App, ctx context.Context, progress func(string)) (bool, error) {
+	return seedPortfolioMail("")(a, ctx, progress)
+}
+
+// seedPortfolioMail is seedPortfolio with release mail sent to an SMTP
+// server at addr, and a portal idea (with a voter) linked to the feature
+// "Reading streaks".
+func seedPortfolioMail(addr string) func(*app.App, context.Context, func(string)) (bool, error) {
+	return func(a *app.App, ctx context.Context, progress func(string)) (bool, error) {
+		if addr != "" {
+			a.Mail = &app.MailConfig{Addr: addr, From: "northstar@example.com", BaseURL: "http://northstar.test"}
+		}
+		return seedPortfolioData(a, ctx, progress)
+	}
+}
+
+func seedPortfolioData(a *app.App, ctx context.Context, progress func(string)) (bool, error) {
 	if _, err := a.SeedDemoAccounts(ctx, progress); err != nil {
 		return false, err
 	}
@@ -50,6 +69,28 @@ func seedPortfolio(a *app.App, ctx context.Context, progress func(string)) (bool
 	if err != nil {
 		return false, err
 	}
+	now := northstar.HorizonNow
+	if _, err := a.CreateFeature(as, "SALES", northstar.FeatureInput{Title: str("Family sharing"), Horizon: &now}); err != nil {
+		return false, err
+	}
+	if _, err := a.SetPortalSettings(as, "SALES", northstar.PortalSettings{Enabled: true}); err != nil {
+		return false, err
+	}
+	idea, err := a.SubmitPortalIdea(ctx, "SALES", northstar.PortalSubmission{Title: "Streaks", Body: "Keep me reading", Name: "Rita Reader", Email: "rita@example.com"}, "192.0.2.1")
+	if err != nil {
+		return false, err
+	}
+	if _, err := a.VotePortalIdea(ctx, "SALES", idea.ID, northstar.PortalSubmission{Email: "voter@example.com"}, "192.0.2.2"); err != nil {
+		return false, err
+	}
+	fbs, err := a.FeedbackList(as, "SALES", northstar.FeedbackFilter{Source: northstar.SourcePortal, Limit: 10})
+	if err != nil || len(fbs) != 1 {
+		return false, fmt.Errorf("portal feedback: %d, %v", len(fbs), err)
+	}
+	if _, _, err := a.LinkInsight(as, "SALES", fbs[0].ID, northstar.InsightInput{Feature: served.Ref}); err != nil {
+		return false, err
+	}
+	_ = idea
 	team, err := a.CreateTeam(as, northstar.TeamInput{Name: "Readers", Products: []string{"SALES"}})
 	if err != nil {
 		return false, err
@@ -92,7 +133,8 @@ func seedPortfolio(a *app.App, ctx context.Context, progress func(string)) (bool
 // metrics page and in the product page's section), then the alignment
 // share and the orphan work.
 func TestPortfolioDoneWhen(t *testing.T) {
-	ts := startServerSeeded(t, store.SQLite, seedPortfolio)
+	sink := startSMTPSink(t)
+	ts := startServerSeeded(t, store.SQLite, seedPortfolioMail(sink.addr))
 	ctx := newBrowser(t, 1280, 1000)
 	signIn(t, ctx, ts.URL, "pm@northstar.test")
 
@@ -173,4 +215,160 @@ func TestPortfolioDoneWhen(t *testing.T) {
 		t.Errorf("orphans = %q", orphans)
 	}
 	screenshot(t, ctx, "portfolio-03-alignment")
+
+	// Release the feature with a note: the portal voter's mailbox gets it,
+	// and the feature page says how many were told.
+	var told string
+	note := "Your reading streak now shows on the home screen."
+	feature := ts.URL + "/products/SALES/features/SALES-1"
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(feature),
+		chromedp.WaitVisible(`#release-note`),
+		chromedp.SendKeys(`#release-note`, note),
+		chromedp.Click(`#release-note-save`),
+		chromedp.WaitVisible(`#release-note`),
+		chromedp.Click(`#edit-plan`),
+		chromedp.SetValue(`#plan-status`, "released"),
+		chromedp.Click(`#plan-form button[type="submit"]`),
+		chromedp.WaitVisible(`#told-count`),
+	)
+	if err != nil {
+		t.Fatalf("release with a note: %v", err)
+	}
+	msgs := sink.waitFor(t, 2)
+	var voter string
+	for _, m := range msgs {
+		if strings.Contains(m, "To: voter@example.com\r\n") {
+			voter = m
+		}
+	}
+	if !strings.Contains(voter, "Subject: Shipped: Reading streaks") || !strings.Contains(voter, note) || !strings.Contains(voter, "http://northstar.test/unsubscribe/un_") {
+		t.Errorf("the voter's mail = %q", voter)
+	}
+	// The count comes from the recorded notices; reload until both mails are in.
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(told, "2 by mail") && time.Now().Before(deadline) {
+		if err := chromedp.Do(ctx, chromedp.Navigate(feature), chromedp.WaitVisible(`#told-count`), into(&told, chromedp.Text(`#told-count`))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !strings.Contains(told, "2 by mail") {
+		t.Errorf("told = %q, want the portal author and the voter by mail", told)
+	}
+	screenshot(t, ctx, "portfolio-04-release-told")
+
+	// The portfolio: SALES in the introduction column with the curve's
+	// hint, the roadmap across products, and this month's digest.
+	var column, roadmap, digest string
+	err = chromedp.Do(ctx,
+		chromedp.Click(`a[href="/portfolio"]`),
+		chromedp.WaitVisible(`#stage-board`),
+		into(&column, chromedp.Text(`.stage-column[data-stage="introduction"]`)),
+		into(&roadmap, chromedp.Text(`#portfolio-roadmap`)),
+	)
+	if err != nil {
+		t.Fatalf("portfolio: %v", err)
+	}
+	if !strings.Contains(column, "SALES") || !strings.Contains(column, "curve: Growth") {
+		t.Errorf("introduction column = %q", column)
+	}
+	if !strings.Contains(roadmap, "Family sharing") {
+		t.Errorf("roadmap = %q", roadmap)
+	}
+	screenshot(t, ctx, "portfolio-05-board")
+	err = chromedp.Do(ctx,
+		chromedp.Click(`#shipped-link`),
+		chromedp.WaitVisible(`#shipped`),
+		into(&digest, chromedp.Text(`#shipped`)),
+	)
+	if err != nil {
+		t.Fatalf("shipped: %v", err)
+	}
+	if !strings.Contains(digest, "Reading streaks") || !strings.Contains(digest, note) {
+		t.Errorf("digest = %q", digest)
+	}
+	screenshot(t, ctx, "portfolio-06-shipped")
+}
+
+// smtpSink is a minimal SMTP server that keeps the messages it receives.
+type smtpSink struct {
+	addr string
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (s *smtpSink) waitFor(t *testing.T, n int) []string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		s.mu.Lock()
+		m := append([]string(nil), s.msgs...)
+		s.mu.Unlock()
+		if len(m) >= n {
+			return m
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("the mailbox did not receive %d messages", n)
+	return nil
+}
+
+func startSMTPSink(t *testing.T) *smtpSink {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	s := &smtpSink{addr: ln.Addr().String()}
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go s.serve(conn)
+		}
+	}()
+	return s
+}
+
+func (s *smtpSink) serve(conn net.Conn) {
+	defer conn.Close()
+	r := bufio.NewReader(conn)
+	reply := func(line string) { fmt.Fprintf(conn, "%s\r\n", line) }
+	reply("220 sink ready")
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return
+		}
+		cmd := strings.ToUpper(strings.TrimSpace(line))
+		switch {
+		case strings.HasPrefix(cmd, "EHLO"), strings.HasPrefix(cmd, "HELO"):
+			reply("250 sink")
+		case strings.HasPrefix(cmd, "DATA"):
+			reply("354 go on")
+			var msg strings.Builder
+			for {
+				l, err := r.ReadString('\n')
+				if err != nil {
+					return
+				}
+				if l == ".\r\n" {
+					break
+				}
+				msg.WriteString(l)
+			}
+			s.mu.Lock()
+			s.msgs = append(s.msgs, msg.String())
+			s.mu.Unlock()
+			reply("250 kept")
+		case strings.HasPrefix(cmd, "QUIT"):
+			reply("221 bye")
+			return
+		default:
+			reply("250 ok")
+		}
+	}
 }

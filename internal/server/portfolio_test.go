@@ -5,18 +5,22 @@ package server_test
 // engines, with the bad-input table of the issue.
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
 	"math"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/northstar-pm/northstar"
+	"github.com/northstar-pm/northstar/internal/app"
 )
 
 func init() {
@@ -396,6 +400,329 @@ func TestAlignment(t *testing.T) {
 		page = string(e.login(t, "ada@example.com").get(t, "/alignment?sprints=3").want(t, http.StatusOK).body)
 		if !strings.Contains(page, `id="alignment-products"`) || !strings.Contains(page, "63 %") {
 			t.Error("company alignment page lacks the product table")
+		}
+	})
+}
+
+// smtpSink is a minimal SMTP server that keeps the messages it receives.
+type smtpSink struct {
+	addr string
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (s *smtpSink) messages() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.msgs...)
+}
+
+// waitFor waits until the sink holds n messages (or 10 s pass).
+func (s *smtpSink) waitFor(t *testing.T, n int) []string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := s.messages(); len(m) >= n {
+			return m
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("mailbox holds %d messages, want %d", len(s.messages()), n)
+	return nil
+}
+
+func startSMTPSink(t *testing.T) *smtpSink {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	s := &smtpSink{addr: ln.Addr().String()}
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go s.serve(conn)
+		}
+	}()
+	return s
+}
+
+func (s *smtpSink) serve(conn net.Conn) {
+	defer conn.Close()
+	r := bufio.NewReader(conn)
+	reply := func(line string) { fmt.Fprintf(conn, "%s\r\n", line) }
+	reply("220 sink ready")
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return
+		}
+		cmd := strings.ToUpper(strings.TrimSpace(line))
+		switch {
+		case strings.HasPrefix(cmd, "EHLO"), strings.HasPrefix(cmd, "HELO"):
+			reply("250 sink")
+		case strings.HasPrefix(cmd, "DATA"):
+			reply("354 go on")
+			var msg strings.Builder
+			for {
+				l, err := r.ReadString('\n')
+				if err != nil {
+					return
+				}
+				if l == ".\r\n" {
+					break
+				}
+				msg.WriteString(l)
+			}
+			s.mu.Lock()
+			s.msgs = append(s.msgs, msg.String())
+			s.mu.Unlock()
+			reply("250 kept")
+		case strings.HasPrefix(cmd, "QUIT"):
+			reply("221 bye")
+			return
+		default:
+			reply("250 ok")
+		}
+	}
+}
+
+type releaseLoopJSON struct {
+	Feature  string `json:"feature"`
+	Released bool   `json:"released"`
+	Note     string `json:"release_note"`
+	Told     struct {
+		InApp        int `json:"in_app"`
+		Mailed       int `json:"mailed"`
+		Pending      int `json:"pending"`
+		Failed       int `json:"failed"`
+		Unsubscribed int `json:"unsubscribed"`
+	} `json:"told"`
+}
+
+// mailTo finds the message to an address.
+func mailTo(msgs []string, addr string) string {
+	for _, m := range msgs {
+		if strings.Contains(m, "To: "+addr+"\r\n") && strings.Contains(m, "Subject: Shipped: ") {
+			return m
+		}
+	}
+	return ""
+}
+
+// Closing the loop: releasing a feature tells the people who asked for
+// it, once; an unsubscribed address is not mailed again.
+func TestReleaseLoop(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, e *env) {
+		sink := startSMTPSink(t)
+		e.app.Mail = &app.MailConfig{Addr: sink.addr, From: "northstar@example.com", BaseURL: e.url}
+		tm := e.newTeam(t)
+		tm.product(t, "BOOK", "Book inventory")
+
+		// A customer's interview (captured by the stakeholder) asks for
+		// two ideas; a portal idea with two more votes asks for both too.
+		var ana struct{ ID int64 }
+		tm.stakeholder.post(t, "/api/v1/customers", map[string]any{"name": "Ana Books", "email": "ana@anabooks.example"}).want(t, http.StatusCreated).decode(t, &ana)
+		tm.stakeholder.post(t, "/api/v1/products/BOOK/feedback", map[string]any{"source": "interview", "text": "Reorder before the weekend; scan on my phone.", "customer_id": ana.ID}).want(t, http.StatusCreated)
+		var fbs []struct {
+			ID     int64  `json:"id"`
+			Source string `json:"source"`
+		}
+		tm.pm.put(t, "/api/v1/products/BOOK/portal", map[string]any{"enabled": true}).want(t, http.StatusOK)
+		var rc struct{ Idea struct{ ID int64 } }
+		e.anon().post(t, "/api/v1/portal/BOOK/ideas", map[string]string{"title": "Reorder alerts", "body": "Please", "name": "Night Reader", "email": "reader@example.com"}).want(t, http.StatusCreated).decode(t, &rc)
+		for _, v := range []string{"fan@example.com", "second.fan@example.com"} {
+			e.anon().post(t, fmt.Sprintf("/api/v1/portal/BOOK/ideas/%d/votes", rc.Idea.ID), map[string]string{"email": v}).want(t, http.StatusCreated)
+		}
+		fbs = list[struct {
+			ID     int64  `json:"id"`
+			Source string `json:"source"`
+		}](t, tm.pm, "/api/v1/products/BOOK/feedback")
+		reorder := tm.pm.createFeature(t, "BOOK", map[string]any{"title": "Reorder suggestions"})
+		scan := tm.pm.createFeature(t, "BOOK", map[string]any{"title": "Phone scanning"})
+		for _, fb := range fbs {
+			for _, f := range []string{reorder.Ref, scan.Ref} {
+				tm.pm.post(t, fmt.Sprintf("/api/v1/products/BOOK/feedback/%d/insights", fb.ID), map[string]string{"feature": f}).want(t, http.StatusCreated)
+			}
+		}
+
+		// The note, then the release by status.
+		note := "Northstar now suggests what to reorder every Friday morning."
+		tm.dev.put(t, "/api/v1/features/"+reorder.Ref+"/release-note", map[string]string{"release_note": "x"}).wantError(t, http.StatusForbidden, northstar.EFORBIDDEN, "")
+		var loop releaseLoopJSON
+		tm.pm.put(t, "/api/v1/features/"+reorder.Ref+"/release-note", map[string]string{"release_note": note}).want(t, http.StatusOK).decode(t, &loop)
+		if loop.Note != note || loop.Released || loop.Told.InApp+loop.Told.Mailed != 0 {
+			t.Errorf("before release: %+v", loop)
+		}
+		// The portal author was asked to confirm the address; nothing else.
+		if n := len(sink.waitFor(t, 1)); n != 1 {
+			t.Fatalf("%d mails before the release, want the confirmation only", n)
+		}
+		tm.pm.patch(t, "/api/v1/features/"+reorder.Ref, map[string]string{"status": "released"}).want(t, http.StatusOK)
+		msgs := sink.waitFor(t, 5)
+		for _, to := range []string{"ana@anabooks.example", "reader@example.com", "fan@example.com", "second.fan@example.com"} {
+			m := mailTo(msgs, to)
+			if m == "" || !strings.Contains(m, "Subject: Shipped: Reorder suggestions") || !strings.Contains(m, note) || !strings.Contains(m, e.url+"/unsubscribe/un_") {
+				t.Errorf("mail to %s = %q", to, m)
+			}
+		}
+		// Every try is recorded; wait for the last one.
+		deadline := time.Now().Add(5 * time.Second)
+		for loop.Told.Mailed < 4 && time.Now().Before(deadline) {
+			tm.viewer.get(t, "/api/v1/features/"+reorder.Ref+"/release-loop").want(t, http.StatusOK).decode(t, &loop)
+			time.Sleep(20 * time.Millisecond)
+		}
+		if !loop.Released || loop.Told.Mailed != 4 || loop.Told.InApp != 1 || loop.Told.Pending+loop.Told.Failed != 0 {
+			t.Errorf("after release: %+v, want 4 mailed and the stakeholder in the app", loop)
+		}
+		var notes struct {
+			Items []struct {
+				Activity struct {
+					Action string `json:"action"`
+					Ref    string `json:"ref"`
+				} `json:"activity"`
+			} `json:"items"`
+		}
+		tm.stakeholder.get(t, "/api/v1/notifications").want(t, http.StatusOK).decode(t, &notes)
+		found := false
+		for _, n := range notes.Items {
+			found = found || n.Activity.Action == "announced"
+		}
+		if !found {
+			t.Errorf("the stakeholder's notifications lack the release: %s", short(tm.stakeholder.get(t, "/api/v1/notifications").body))
+		}
+		// A later edit tells nobody again.
+		tm.pm.patch(t, "/api/v1/features/"+reorder.Ref, map[string]string{"problem": "Counting by hand"}).want(t, http.StatusOK)
+
+		// The fan unsubscribes through the link (GET asks, POST does).
+		m := mailTo(msgs, "fan@example.com")
+		i := strings.Index(m, "/unsubscribe/")
+		link := strings.TrimSpace(m[i : i+strings.IndexAny(m[i:], "\r\n")])
+		if !strings.Contains(string(e.anon().get(t, link).want(t, http.StatusOK).body), `id="unsubscribe"`) {
+			t.Error("the unsubscribe page has no button")
+		}
+		if !strings.Contains(string(e.anon().post(t, link, url.Values{}).want(t, http.StatusOK).body), "fan@example.com will get no more mail") {
+			t.Error("unsubscribing does not say so")
+		}
+		e.anon().post(t, "/unsubscribe/un_unknown", url.Values{}).want(t, http.StatusNotFound)
+
+		// Shipping a release with the second feature: three mails, the
+		// fan counted as unsubscribed.
+		var rel struct{ ID int64 }
+		tm.pm.post(t, "/api/v1/products/BOOK/releases", map[string]any{"name": "Spring", "status": "planned"}).want(t, http.StatusCreated).decode(t, &rel)
+		tm.pm.patch(t, "/api/v1/features/"+scan.Ref, map[string]any{"release_id": rel.ID}).want(t, http.StatusOK)
+		tm.pm.post(t, fmt.Sprintf("/api/v1/products/BOOK/releases/%d/ship", rel.ID), nil).want(t, http.StatusOK)
+		msgs = sink.waitFor(t, 8)
+		time.Sleep(200 * time.Millisecond)
+		if n := len(sink.messages()); n != 8 {
+			t.Errorf("%d messages after the second release, want 8", n)
+		}
+		for _, m := range msgs[5:] {
+			if strings.Contains(m, "To: fan@example.com\r\n") {
+				t.Error("the unsubscribed fan was mailed")
+			}
+		}
+		deadline = time.Now().Add(5 * time.Second)
+		for loop = (releaseLoopJSON{}); loop.Told.Mailed < 3 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			tm.viewer.get(t, "/api/v1/features/"+scan.Ref+"/release-loop").want(t, http.StatusOK).decode(t, &loop)
+		}
+		if loop.Told.Mailed != 3 || loop.Told.Unsubscribed != 1 || loop.Told.InApp != 1 {
+			t.Errorf("second release: %+v", loop)
+		}
+
+		// The feature page's card says how many were told.
+		card := string(e.login(t, "viewer@example.com").get(t, "/products/BOOK/features/"+reorder.Ref+"/release-loop?section=1").want(t, http.StatusOK).body)
+		if !strings.Contains(card, "<strong>5</strong> people were told") {
+			t.Errorf("release card: %s", short([]byte(card)))
+		}
+	})
+}
+
+// The portfolio: the stage board with the curve's hint, the roadmap and
+// objectives across products, and what shipped this month with its
+// Markdown; each person sees only the products they may read.
+func TestPortfolio(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, e *env) {
+		tm := e.newTeam(t)
+		tm.product(t, "BOOK", "Book inventory")
+		tm.pm.changeStage(t, "BOOK", "introduction", "")
+		tm.admin.createProduct(t, "EBOOK", "Ebook subscriptions")
+		tm.pm.post(t, "/api/v1/products/BOOK/metrics", map[string]string{"name": "Sales", "unit": "books"}).want(t, http.StatusCreated)
+		tm.pm.do(t, "POST", "/api/v1/products/BOOK/metrics/sales/points", salesYear("books"), "Content-Type", "text/csv").want(t, http.StatusOK)
+		planned := tm.pm.createFeature(t, "BOOK", map[string]any{"title": "Reorder suggestions", "horizon": "now"})
+		shipped := tm.pm.createFeature(t, "BOOK", map[string]any{"title": "Barcode *scanning*"})
+		tm.pm.put(t, "/api/v1/features/"+shipped.Ref+"/release-note", map[string]string{"release_note": "Scan with\nany phone."}).want(t, http.StatusOK)
+		tm.pm.patch(t, "/api/v1/features/"+shipped.Ref, map[string]string{"status": "released"}).want(t, http.StatusOK)
+
+		var pf struct {
+			Board []struct {
+				Stage    string
+				Products []struct {
+					Key            string
+					SuggestedStage string `json:"suggested_stage"`
+					Disagrees      bool
+				}
+			}
+			Roadmap []struct{ Ref, Horizon string }
+		}
+		tm.viewer.get(t, "/api/v1/portfolio").want(t, http.StatusOK).decode(t, &pf)
+		if len(pf.Board) != 7 || pf.Board[2].Stage != "introduction" || len(pf.Board[2].Products) != 1 {
+			t.Fatalf("board = %+v", pf.Board)
+		}
+		if p := pf.Board[2].Products[0]; p.Key != "BOOK" || p.SuggestedStage != "growth" || !p.Disagrees {
+			t.Errorf("BOOK on the board = %+v, want the curve's growth against introduction", p)
+		}
+		if len(pf.Board[0].Products) != 0 {
+			t.Errorf("the viewer sees EBOOK: %+v", pf.Board[0])
+		}
+		if len(pf.Roadmap) != 1 || pf.Roadmap[0].Ref != planned.Ref || pf.Roadmap[0].Horizon != "now" {
+			t.Errorf("roadmap = %+v", pf.Roadmap)
+		}
+		tm.admin.get(t, "/api/v1/portfolio").want(t, http.StatusOK).decode(t, &pf)
+		if len(pf.Board[0].Products) != 1 || pf.Board[0].Products[0].Key != "EBOOK" {
+			t.Errorf("the admin's conceived column = %+v", pf.Board[0])
+		}
+
+		var d struct {
+			Month    string
+			Markdown string
+			Features []struct{ Ref, Note string }
+		}
+		tm.viewer.get(t, "/api/v1/portfolio/shipped").want(t, http.StatusOK).decode(t, &d)
+		if d.Month != time.Now().UTC().Format("2006-01") || len(d.Features) != 1 || d.Features[0].Ref != shipped.Ref {
+			t.Errorf("digest = %+v", d)
+		}
+		if !strings.Contains(d.Markdown, "## Book inventory") || !strings.Contains(d.Markdown, `**Barcode \*scanning\***`) || !strings.Contains(d.Markdown, "Scan with any phone.") {
+			t.Errorf("markdown = %q", d.Markdown)
+		}
+		tm.viewer.get(t, "/api/v1/portfolio/shipped?month=2020-01").want(t, http.StatusOK).decode(t, &d)
+		if len(d.Features) != 0 || !strings.Contains(d.Markdown, "Nothing shipped") {
+			t.Errorf("January 2020 = %+v", d)
+		}
+		tm.viewer.get(t, "/api/v1/portfolio/shipped?month=soon").wantError(t, http.StatusBadRequest, northstar.EINVALID, "month")
+		tm.outsider.get(t, "/api/v1/portfolio/shipped").want(t, http.StatusOK).decode(t, &d)
+		if len(d.Features) != 0 {
+			t.Errorf("an outsider sees %+v", d.Features)
+		}
+
+		viewer := e.login(t, "viewer@example.com")
+		page := string(viewer.get(t, "/portfolio").want(t, http.StatusOK).body)
+		for _, want := range []string{`id="stage-board"`, `data-stage="introduction"`, "curve: Growth", planned.Ref, `id="objectives-rollup"`} {
+			if !strings.Contains(page, want) {
+				t.Errorf("portfolio page lacks %q", want)
+			}
+		}
+		page = string(viewer.get(t, "/portfolio/shipped").want(t, http.StatusOK).body)
+		if !strings.Contains(page, shipped.Ref) || !strings.Contains(page, `id="shipped-markdown"`) {
+			t.Error("the shipped page lacks the feature or the Markdown link")
+		}
+		res := viewer.get(t, "/portfolio/shipped.md").want(t, http.StatusOK)
+		if ct := res.header.Get("Content-Type"); !strings.HasPrefix(ct, "text/markdown") || !strings.HasPrefix(string(res.body), "# What shipped in ") {
+			t.Errorf("markdown export: %s %q", ct, short(res.body))
 		}
 	})
 }

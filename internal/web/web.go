@@ -182,6 +182,8 @@ func (web *Web) Routes() []httpx.Route {
 	routes = append(routes, web.importRoutes()...)
 	routes = append(routes, web.metricRoutes()...)
 	routes = append(routes, web.alignmentRoutes()...)
+	routes = append(routes, web.noticeRoutes()...)
+	routes = append(routes, web.portfolioRoutes()...)
 	return routes
 }
 
