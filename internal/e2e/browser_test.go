@@ -104,6 +104,10 @@ func newBrowser(t *testing.T, width, height int) context.Context {
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
+		// Lists reorder without animation, as for a person who asks for
+		// reduced motion: a drag then lands where the mouse lets go even
+		// on a busy machine.
+		chromedp.Flag("force-prefers-reduced-motion", true),
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(width, height),
 	)

@@ -23,6 +23,12 @@
     toastTimer = setTimeout(function () { t.classList.remove("show"); }, isError ? 6000 : 2500);
   };
 
+  // Northstar.motion is how long a drag-and-drop list animates, in ms:
+  // none for people who ask their system for reduced motion.
+  window.Northstar.motion = function (ms) {
+    return window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches ? 0 : ms;
+  };
+
   function onReady(fn) {
     if (document.readyState !== "loading") fn(); else document.addEventListener("DOMContentLoaded", fn);
   }

@@ -76,7 +76,7 @@
     window.Sortable.create(l, {
       handle: ".drag-handle",
       draggable: ".story-row",
-      animation: 120,
+      animation: window.Northstar.motion(120),
       ghostClass: "drag-ghost",
       chosenClass: "drag-chosen",
       dragClass: "drag-dragging",

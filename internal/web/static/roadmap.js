@@ -52,7 +52,7 @@
         group: "horizons",
         sort: false,
         draggable: ".rm-card",
-        animation: 120,
+        animation: window.Northstar.motion(120),
         ghostClass: "drag-ghost",
         chosenClass: "drag-chosen",
         onAdd: function (evt) {
