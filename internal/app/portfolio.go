@@ -11,8 +11,9 @@ import (
 )
 
 // insightDays is how much of each product's metric the stage board reads
-// for its suggestion: enough for two 12-week windows after smoothing.
-const insightDays = 400
+// for its suggestion: two 12-week windows after a 4-week smoothing, and
+// some weeks before them to see whether a flat curve rose first.
+const insightDays = 250
 
 // Portfolio returns the stage board (with the stage each product's first
 // higher-is-better metric suggests), the roadmap features of every

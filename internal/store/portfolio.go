@@ -104,8 +104,9 @@ func (tx *Tx) FindRecentUpWeeks(ctx context.Context, from time.Time) (map[int64]
 		want[id] = pid
 	}
 	out := map[int64][]northstar.MetricPoint{}
-	rows, err = tx.query(ctx, `SELECT mp.metric_id, mp.day / 7, AVG(mp.value) FROM metric_points mp JOIN metrics m ON m.id = mp.metric_id
-		WHERE m.direction = 'up' AND mp.day >= ? GROUP BY mp.metric_id, mp.day / 7 ORDER BY mp.metric_id, mp.day / 7`, dayNumber(from))
+	rows, err = tx.query(ctx, `SELECT mp.metric_id, mp.day / 7, AVG(mp.value) FROM metric_points mp
+		WHERE mp.metric_id IN (SELECT id FROM metrics WHERE direction = 'up') AND mp.day >= ?
+		GROUP BY mp.metric_id, mp.day / 7 ORDER BY mp.metric_id, mp.day / 7`, dayNumber(from))
 	if err != nil {
 		return nil, fmt.Errorf("recent weeks: %w", err)
 	}
