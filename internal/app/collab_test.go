@@ -1,12 +1,10 @@
 package app
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -14,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/northstar-pm/northstar/internal/mailtest"
 
 	"github.com/northstar-pm/northstar"
 	"github.com/northstar-pm/northstar/internal/store"
@@ -251,8 +251,8 @@ func waitFor(t *testing.T, d time.Duration, ok func() bool) {
 func TestMailDigest(t *testing.T) {
 	db := storetest.Open(t, store.SQLite)
 	f := newFixture(t, db)
-	sink := startSMTPSink(t)
-	f.app.Mail = &MailConfig{Addr: sink.addr, From: "northstar@example.com", BaseURL: "http://northstar.example"}
+	sink := mailtest.Start(t)
+	f.app.Mail = &MailConfig{Addr: sink.Addr, From: "northstar@example.com", BaseURL: "http://northstar.example"}
 	po, dev := f.role(northstar.RoleProductOwner), f.role(northstar.RoleDeveloper)
 	s := f.story(t, "Scan")
 	for i := 0; i < 3; i++ {
@@ -264,7 +264,7 @@ func TestMailDigest(t *testing.T) {
 	if err := f.app.SendMailDigests(context.Background(), time.Now().Add(time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	msgs := sink.messages()
+	msgs := sink.Messages()
 	if len(msgs) != 1 {
 		t.Fatalf("%d mails, want one digest", len(msgs))
 	}
@@ -275,81 +275,8 @@ func TestMailDigest(t *testing.T) {
 	if err := f.app.SendMailDigests(context.Background(), time.Now().Add(time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	if len(sink.messages()) != 1 {
+	if len(sink.Messages()) != 1 {
 		t.Error("a second digest repeated old notifications")
-	}
-}
-
-// smtpSink is a minimal SMTP server that keeps the messages it receives.
-type smtpSink struct {
-	addr string
-	mu   sync.Mutex
-	msgs []string
-}
-
-func (s *smtpSink) messages() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]string(nil), s.msgs...)
-}
-
-func startSMTPSink(t *testing.T) *smtpSink {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	s := &smtpSink{addr: ln.Addr().String()}
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go s.serve(conn)
-		}
-	}()
-	return s
-}
-
-func (s *smtpSink) serve(conn net.Conn) {
-	defer conn.Close()
-	r := bufio.NewReader(conn)
-	reply := func(line string) { fmt.Fprintf(conn, "%s\r\n", line) }
-	reply("220 sink ready")
-	for {
-		line, err := r.ReadString('\n')
-		if err != nil {
-			return
-		}
-		cmd := strings.ToUpper(strings.TrimSpace(line))
-		switch {
-		case strings.HasPrefix(cmd, "EHLO"), strings.HasPrefix(cmd, "HELO"):
-			reply("250 sink")
-		case strings.HasPrefix(cmd, "DATA"):
-			reply("354 go on")
-			var msg strings.Builder
-			for {
-				l, err := r.ReadString('\n')
-				if err != nil {
-					return
-				}
-				if l == ".\r\n" {
-					break
-				}
-				msg.WriteString(l)
-			}
-			s.mu.Lock()
-			s.msgs = append(s.msgs, msg.String())
-			s.mu.Unlock()
-			reply("250 queued")
-		case strings.HasPrefix(cmd, "QUIT"):
-			reply("221 bye")
-			return
-		default:
-			reply("250 ok")
-		}
 	}
 }
 
@@ -358,8 +285,8 @@ func (s *smtpSink) serve(conn net.Conn) {
 func TestPortalVerificationMail(t *testing.T) {
 	db := storetest.Open(t, store.SQLite)
 	f := newFixture(t, db)
-	sink := startSMTPSink(t)
-	f.app.Mail = &MailConfig{Addr: sink.addr, From: "northstar@example.com", BaseURL: "http://northstar.example/"}
+	sink := mailtest.Start(t)
+	f.app.Mail = &MailConfig{Addr: sink.Addr, From: "northstar@example.com", BaseURL: "http://northstar.example/"}
 	if _, err := f.app.SetPortalSettings(f.role(northstar.RoleProductManager), "BOOK", northstar.PortalSettings{Enabled: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -369,7 +296,7 @@ func TestPortalVerificationMail(t *testing.T) {
 	}
 	var msg string
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if m := sink.messages(); len(m) > 0 {
+		if m := sink.Messages(); len(m) > 0 {
 			msg = m[0]
 			break
 		}

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"mime"
 	"net/smtp"
 	"strings"
 	"time"
@@ -92,6 +93,9 @@ func (a *App) sendDigest(b *store.MailBatch) error {
 
 // sendMail sends one plain-text message through the configured server.
 func (a *App) sendMail(to, subject, body string) error {
+	// A subject with a feature's or product's name may be any text: encode
+	// it (RFC 2047) and keep it on one line.
+	subject = mime.QEncoding.Encode("utf-8", strings.Join(strings.Fields(subject), " "))
 	msg := "From: " + a.Mail.From + "\r\nTo: " + to + "\r\nSubject: " + subject +
 		"\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + body
 	var auth smtp.Auth

@@ -1,17 +1,16 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"math"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/northstar-pm/northstar/internal/mailtest"
 
 	"github.com/chromedp/chromedp"
 
@@ -133,8 +132,8 @@ func seedPortfolioData(a *app.App, ctx context.Context, progress func(string)) (
 // metrics page and in the product page's section), then the alignment
 // share and the orphan work.
 func TestPortfolioDoneWhen(t *testing.T) {
-	sink := startSMTPSink(t)
-	ts := startServerSeeded(t, store.SQLite, seedPortfolioMail(sink.addr))
+	sink := mailtest.Start(t)
+	ts := startServerSeeded(t, store.SQLite, seedPortfolioMail(sink.Addr))
 	ctx := newBrowser(t, 1280, 1000)
 	signIn(t, ctx, ts.URL, "pm@northstar.test")
 
@@ -235,7 +234,7 @@ func TestPortfolioDoneWhen(t *testing.T) {
 	if err != nil {
 		t.Fatalf("release with a note: %v", err)
 	}
-	msgs := sink.waitFor(t, 2)
+	msgs := sink.WaitFor(t, 2)
 	var voter string
 	for _, m := range msgs {
 		if strings.Contains(m, "To: voter@example.com\r\n") {
@@ -288,87 +287,4 @@ func TestPortfolioDoneWhen(t *testing.T) {
 		t.Errorf("digest = %q", digest)
 	}
 	screenshot(t, ctx, "portfolio-06-shipped")
-}
-
-// smtpSink is a minimal SMTP server that keeps the messages it receives.
-type smtpSink struct {
-	addr string
-	mu   sync.Mutex
-	msgs []string
-}
-
-func (s *smtpSink) waitFor(t *testing.T, n int) []string {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		s.mu.Lock()
-		m := append([]string(nil), s.msgs...)
-		s.mu.Unlock()
-		if len(m) >= n {
-			return m
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("the mailbox did not receive %d messages", n)
-	return nil
-}
-
-func startSMTPSink(t *testing.T) *smtpSink {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	s := &smtpSink{addr: ln.Addr().String()}
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go s.serve(conn)
-		}
-	}()
-	return s
-}
-
-func (s *smtpSink) serve(conn net.Conn) {
-	defer conn.Close()
-	r := bufio.NewReader(conn)
-	reply := func(line string) { fmt.Fprintf(conn, "%s\r\n", line) }
-	reply("220 sink ready")
-	for {
-		line, err := r.ReadString('\n')
-		if err != nil {
-			return
-		}
-		cmd := strings.ToUpper(strings.TrimSpace(line))
-		switch {
-		case strings.HasPrefix(cmd, "EHLO"), strings.HasPrefix(cmd, "HELO"):
-			reply("250 sink")
-		case strings.HasPrefix(cmd, "DATA"):
-			reply("354 go on")
-			var msg strings.Builder
-			for {
-				l, err := r.ReadString('\n')
-				if err != nil {
-					return
-				}
-				if l == ".\r\n" {
-					break
-				}
-				msg.WriteString(l)
-			}
-			s.mu.Lock()
-			s.msgs = append(s.msgs, msg.String())
-			s.mu.Unlock()
-			reply("250 kept")
-		case strings.HasPrefix(cmd, "QUIT"):
-			reply("221 bye")
-			return
-		default:
-			reply("250 ok")
-		}
-	}
 }

@@ -5,19 +5,18 @@ package server_test
 // engines, with the bad-input table of the issue.
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
 	"math"
 	"mime/multipart"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/northstar-pm/northstar/internal/mailtest"
 
 	"github.com/northstar-pm/northstar"
 	"github.com/northstar-pm/northstar/internal/app"
@@ -404,93 +403,6 @@ func TestAlignment(t *testing.T) {
 	})
 }
 
-// smtpSink is a minimal SMTP server that keeps the messages it receives.
-type smtpSink struct {
-	addr string
-	mu   sync.Mutex
-	msgs []string
-}
-
-func (s *smtpSink) messages() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]string(nil), s.msgs...)
-}
-
-// waitFor waits until the sink holds n messages (or 10 s pass).
-func (s *smtpSink) waitFor(t *testing.T, n int) []string {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if m := s.messages(); len(m) >= n {
-			return m
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("mailbox holds %d messages, want %d", len(s.messages()), n)
-	return nil
-}
-
-func startSMTPSink(t *testing.T) *smtpSink {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	s := &smtpSink{addr: ln.Addr().String()}
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go s.serve(conn)
-		}
-	}()
-	return s
-}
-
-func (s *smtpSink) serve(conn net.Conn) {
-	defer conn.Close()
-	r := bufio.NewReader(conn)
-	reply := func(line string) { fmt.Fprintf(conn, "%s\r\n", line) }
-	reply("220 sink ready")
-	for {
-		line, err := r.ReadString('\n')
-		if err != nil {
-			return
-		}
-		cmd := strings.ToUpper(strings.TrimSpace(line))
-		switch {
-		case strings.HasPrefix(cmd, "EHLO"), strings.HasPrefix(cmd, "HELO"):
-			reply("250 sink")
-		case strings.HasPrefix(cmd, "DATA"):
-			reply("354 go on")
-			var msg strings.Builder
-			for {
-				l, err := r.ReadString('\n')
-				if err != nil {
-					return
-				}
-				if l == ".\r\n" {
-					break
-				}
-				msg.WriteString(l)
-			}
-			s.mu.Lock()
-			s.msgs = append(s.msgs, msg.String())
-			s.mu.Unlock()
-			reply("250 kept")
-		case strings.HasPrefix(cmd, "QUIT"):
-			reply("221 bye")
-			return
-		default:
-			reply("250 ok")
-		}
-	}
-}
-
 type releaseLoopJSON struct {
 	Feature  string `json:"feature"`
 	Released bool   `json:"released"`
@@ -518,8 +430,8 @@ func mailTo(msgs []string, addr string) string {
 // it, once; an unsubscribed address is not mailed again.
 func TestReleaseLoop(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, e *env) {
-		sink := startSMTPSink(t)
-		e.app.Mail = &app.MailConfig{Addr: sink.addr, From: "northstar@example.com", BaseURL: e.url}
+		sink := mailtest.Start(t)
+		e.app.Mail = &app.MailConfig{Addr: sink.Addr, From: "northstar@example.com", BaseURL: e.url}
 		tm := e.newTeam(t)
 		tm.product(t, "BOOK", "Book inventory")
 
@@ -559,11 +471,11 @@ func TestReleaseLoop(t *testing.T) {
 			t.Errorf("before release: %+v", loop)
 		}
 		// The portal author was asked to confirm the address; nothing else.
-		if n := len(sink.waitFor(t, 1)); n != 1 {
+		if n := len(sink.WaitFor(t, 1)); n != 1 {
 			t.Fatalf("%d mails before the release, want the confirmation only", n)
 		}
 		tm.pm.patch(t, "/api/v1/features/"+reorder.Ref, map[string]string{"status": "released"}).want(t, http.StatusOK)
-		msgs := sink.waitFor(t, 5)
+		msgs := sink.WaitFor(t, 5)
 		for _, to := range []string{"ana@anabooks.example", "reader@example.com", "fan@example.com", "second.fan@example.com"} {
 			m := mailTo(msgs, to)
 			if m == "" || !strings.Contains(m, "Subject: Shipped: Reorder suggestions") || !strings.Contains(m, note) || !strings.Contains(m, e.url+"/unsubscribe/un_") {
@@ -616,9 +528,9 @@ func TestReleaseLoop(t *testing.T) {
 		tm.pm.post(t, "/api/v1/products/BOOK/releases", map[string]any{"name": "Spring", "status": "planned"}).want(t, http.StatusCreated).decode(t, &rel)
 		tm.pm.patch(t, "/api/v1/features/"+scan.Ref, map[string]any{"release_id": rel.ID}).want(t, http.StatusOK)
 		tm.pm.post(t, fmt.Sprintf("/api/v1/products/BOOK/releases/%d/ship", rel.ID), nil).want(t, http.StatusOK)
-		msgs = sink.waitFor(t, 8)
+		msgs = sink.WaitFor(t, 8)
 		time.Sleep(200 * time.Millisecond)
-		if n := len(sink.messages()); n != 8 {
+		if n := len(sink.Messages()); n != 8 {
 			t.Errorf("%d messages after the second release, want 8", n)
 		}
 		for _, m := range msgs[5:] {
