@@ -79,6 +79,11 @@ func TestBacklog(t *testing.T) {
 
 	// Drag the third story by its handle above the first, with real mouse
 	// events; reload: the order holds.
+	// Let the page settle first: the rows it refreshes after the
+	// quick-adds must not be swapped under the mouse.
+	if err := chromedp.Do(ctx, chromedp.Sleep(time.Second)); err != nil {
+		t.Fatal(err)
+	}
 	dragAbove(t, ctx, "SHOP-3", "SHOP-1")
 	want := []string{"SHOP-3", "SHOP-1", "SHOP-2"}
 	waitOrder(t, ctx, want, "after the drag")

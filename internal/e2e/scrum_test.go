@@ -39,15 +39,17 @@ func TestScrum(t *testing.T) {
 	if c := column("BOOK-25"); !strings.Contains(c, "status-in_progress") {
 		t.Fatalf("BOOK-25 starts in %q, want the in-progress column", c)
 	}
-	shot(t, ctx, "scrum-board")
 	dragInto(t, ctx, "#card-BOOK-25", `ul.board-cards.status-in_review`)
 	if err := chromedp.Do(ctx,
 		chromedp.Sleep(600*1000*1000),
 		chromedp.Navigate(ts.URL+"/teams/1/board"),
 		chromedp.WaitVisible(`ul.board-cards.status-in_review #card-BOOK-25`),
 	); err != nil {
-		t.Fatalf("BOOK-25 is not in review after the drag and a reload (column %q): %v", column("BOOK-25"), err)
+		t.Fatalf("BOOK-25 is not in review after the drag and a reload: %v", err)
 	}
+	// After the drag: a full-page screenshot leaves the page's input
+	// coordinates off until the next navigation, and the drag misses.
+	shot(t, ctx, "scrum-board")
 
 	// Only Oliver's cards.
 	var cards []string
