@@ -230,38 +230,12 @@ func (tx *Tx) Watching(ctx context.Context, userID int64, kind string, itemID in
 
 // Watchers lists the users watching an item.
 func (tx *Tx) Watchers(ctx context.Context, kind string, itemID int64) ([]int64, error) {
-	rows, err := tx.query(ctx, "SELECT user_id FROM watches WHERE item_kind = ? AND item_id = ? AND watching = ?", kind, itemID, true)
-	if err != nil {
-		return nil, fmt.Errorf("watchers: %w", err)
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return tx.queryIDs(ctx, "watchers", "SELECT user_id FROM watches WHERE item_kind = ? AND item_id = ? AND watching = ?", kind, itemID, true)
 }
 
 // ProductMemberIDs lists the ids of a product's members.
 func (tx *Tx) ProductMemberIDs(ctx context.Context, productID int64) ([]int64, error) {
-	rows, err := tx.query(ctx, "SELECT user_id FROM members WHERE product_id = ?", productID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return tx.queryIDs(ctx, "product members", "SELECT user_id FROM members WHERE product_id = ?", productID)
 }
 
 // AddNotification tells a user about an activity entry.
@@ -571,21 +545,8 @@ func (tx *Tx) PendingFor(ctx context.Context, webhookID int64, limit int) ([]*Pe
 
 // WebhooksWithPending lists active webhooks that have pending deliveries.
 func (tx *Tx) WebhooksWithPending(ctx context.Context) ([]int64, error) {
-	rows, err := tx.query(ctx, `SELECT DISTINCT d.webhook_id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
+	return tx.queryIDs(ctx, "webhooks with pending deliveries", `SELECT DISTINCT d.webhook_id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
 		WHERE d.status = 'pending' AND w.active = ?`, true)
-	if err != nil {
-		return nil, fmt.Errorf("webhooks with pending deliveries: %w", err)
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
 }
 
 // FindProductByID returns a product with the user's role in it.

@@ -228,20 +228,7 @@ func (tx *Tx) Unsubscribe(ctx context.Context, tokenHash string) (string, error)
 
 // ReleasedFeatureIDs lists the released features of a release.
 func (tx *Tx) ReleasedFeatureIDs(ctx context.Context, releaseID int64) ([]int64, error) {
-	rows, err := tx.query(ctx, "SELECT id FROM features WHERE release_id = ? AND status = 'released' ORDER BY id", releaseID)
-	if err != nil {
-		return nil, fmt.Errorf("released features: %w", err)
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return tx.queryIDs(ctx, "released features", "SELECT id FROM features WHERE release_id = ? AND status = 'released' ORDER BY id", releaseID)
 }
 
 // FeatureRefByID returns the ref of a feature.

@@ -219,20 +219,7 @@ func (tx *Tx) DeleteColumn(ctx context.Context, teamID, id, moveTo int64) error 
 
 // TeamIDsOfProduct lists the teams working on a product.
 func (tx *Tx) TeamIDsOfProduct(ctx context.Context, productID int64) ([]int64, error) {
-	rows, err := tx.query(ctx, "SELECT team_id FROM team_products WHERE product_id = ?", productID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return tx.queryIDs(ctx, "teams of the product", "SELECT team_id FROM team_products WHERE product_id = ?", productID)
 }
 
 // --- Sprints ---
@@ -469,20 +456,7 @@ func (tx *Tx) ClosedSprintStats(ctx context.Context, teamID int64, n int) ([]nor
 
 // TeamProductIDs returns the ids of the products a team works on.
 func (tx *Tx) TeamProductIDs(ctx context.Context, teamID int64) ([]int64, error) {
-	rows, err := tx.query(ctx, "SELECT product_id FROM team_products WHERE team_id = ?", teamID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return tx.queryIDs(ctx, "products of the team", "SELECT product_id FROM team_products WHERE team_id = ?", teamID)
 }
 
 // BacklogCandidates returns stories from the top of a product's backlog
