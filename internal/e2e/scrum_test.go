@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -33,6 +34,10 @@ func TestScrum(t *testing.T) {
 		chromedp.Navigate(ts.URL+"/teams/1/board"),
 		chromedp.WaitVisible(`#card-BOOK-25`),
 		watchCSP(),
+		// The live stream is open and the page has settled: a refresh
+		// must not swap the board under the mouse.
+		chromedp.WaitReady(`[data-live="on"]`),
+		chromedp.Sleep(500*time.Millisecond),
 	); err != nil {
 		t.Fatalf("board: %v", err)
 	}
