@@ -33,14 +33,14 @@ func loadFeature(ctx context.Context, tx *store.Tx, ref string, action northstar
 // and value/effort from their inputs, and the custom weighted score from
 // the product's criteria, with feedback demand scaled 0–10 across the
 // product's features.
-func scoreFeatures(ctx context.Context, tx *store.Tx, productID int64, fs []*northstar.Feature, all []*northstar.Feature) error {
+func scoreFeatures(ctx context.Context, tx *store.Tx, productID int64, fs []*northstar.Feature) error {
 	criteria, err := tx.FindCriteria(ctx, productID)
 	if err != nil {
 		return err
 	}
-	maxDemand := 0
-	for _, f := range all {
-		maxDemand = max(maxDemand, f.Voice.Importance)
+	maxDemand, err := tx.MaxFeatureDemand(ctx, productID)
+	if err != nil {
+		return err
 	}
 	for _, f := range fs {
 		f.Computed.RICE, f.Computed.ValueEffort = f.Scores.RICE(), f.Scores.ValueEffort()
@@ -77,13 +77,7 @@ func (a *App) FeaturesFiltered(ctx context.Context, key string, flt northstar.Fe
 		if out, err = tx.FindFeaturesFiltered(ctx, p.ID, flt); err != nil {
 			return err
 		}
-		all := out
-		if flt.Statuses != nil || flt.Horizon != nil || flt.Release != 0 || flt.Theme != 0 || flt.MVP != nil {
-			if all, err = tx.FindFeatures(ctx, p.ID); err != nil {
-				return err
-			}
-		}
-		return scoreFeatures(ctx, tx, p.ID, out, all)
+		return scoreFeatures(ctx, tx, p.ID, out)
 	})
 	return out, err
 }
@@ -97,11 +91,7 @@ func (a *App) Feature(ctx context.Context, ref string) (*northstar.Feature, erro
 		if _, p, f, err = loadFeature(ctx, tx, ref, northstar.ActionRead); err != nil {
 			return err
 		}
-		all, err := tx.FindFeatures(ctx, p.ID)
-		if err != nil {
-			return err
-		}
-		return scoreFeatures(ctx, tx, p.ID, []*northstar.Feature{f}, all)
+		return scoreFeatures(ctx, tx, p.ID, []*northstar.Feature{f})
 	})
 	return f, err
 }
@@ -332,11 +322,7 @@ func (a *App) CreateFeature(ctx context.Context, key string, in northstar.Featur
 		if _, err := a.record(ctx, tx, user, c); err != nil {
 			return err
 		}
-		all, err := tx.FindFeatures(ctx, p.ID)
-		if err != nil {
-			return err
-		}
-		return scoreFeatures(ctx, tx, p.ID, []*northstar.Feature{f}, all)
+		return scoreFeatures(ctx, tx, p.ID, []*northstar.Feature{f})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create feature in %s: %w", key, err)
@@ -378,11 +364,7 @@ func (a *App) UpdateFeature(ctx context.Context, ref string, version int, in nor
 		if _, err := a.record(ctx, tx, user, c); err != nil {
 			return err
 		}
-		all, err := tx.FindFeatures(ctx, p.ID)
-		if err != nil {
-			return err
-		}
-		return scoreFeatures(ctx, tx, p.ID, []*northstar.Feature{f}, all)
+		return scoreFeatures(ctx, tx, p.ID, []*northstar.Feature{f})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("update feature %s: %w", ref, err)
@@ -521,11 +503,7 @@ func (a *App) Release(ctx context.Context, key string, id int64) (*ReleaseDetail
 		if err != nil {
 			return err
 		}
-		all, err := tx.FindFeatures(ctx, p.ID)
-		if err != nil {
-			return err
-		}
-		if err := scoreFeatures(ctx, tx, p.ID, fs, all); err != nil {
+		if err := scoreFeatures(ctx, tx, p.ID, fs); err != nil {
 			return err
 		}
 		d = &ReleaseDetail{Release: r, Features: fs, Stories: map[int64][]*northstar.Story{}}
@@ -735,7 +713,7 @@ func roadmap(ctx context.Context, tx *store.Tx, p *northstar.Product) (*Roadmap,
 	if rm.Features, err = tx.FindFeatures(ctx, p.ID); err != nil {
 		return nil, err
 	}
-	if err := scoreFeatures(ctx, tx, p.ID, rm.Features, rm.Features); err != nil {
+	if err := scoreFeatures(ctx, tx, p.ID, rm.Features); err != nil {
 		return nil, err
 	}
 	if rm.Releases, err = tx.FindReleases(ctx, p.ID); err != nil {

@@ -141,6 +141,24 @@ func (tx *Tx) FindFeatures(ctx context.Context, productID int64) ([]*northstar.F
 	return tx.FindFeaturesFiltered(ctx, productID, northstar.FeatureFilter{})
 }
 
+// importanceWeight weighs a feedback link by its importance: a feature's
+// demand (Voice.Importance) is the sum over its links.
+const importanceWeight = "CASE l.importance WHEN 'critical' THEN 3 WHEN 'important' THEN 2 ELSE 1 END"
+
+// MaxFeatureDemand returns the highest demand (Voice.Importance) of any
+// of a product's features, 0 when none has feedback: weighted scores
+// measure each feature's demand against it.
+func (tx *Tx) MaxFeatureDemand(ctx context.Context, productID int64) (int, error) {
+	var n int
+	err := tx.queryRow(ctx, `SELECT COALESCE(MAX(x.s), 0) FROM (SELECT SUM(`+importanceWeight+`) AS s
+		FROM feedback_links l JOIN feedback fb ON fb.id = l.feedback_id JOIN features f ON f.id = l.feature_id
+		WHERE f.product_id = ? GROUP BY l.feature_id) x`, productID).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("highest feature demand: %w", err)
+	}
+	return n, nil
+}
+
 // FindFeaturesFiltered lists a product's features matching a filter.
 func (tx *Tx) FindFeaturesFiltered(ctx context.Context, productID int64, flt northstar.FeatureFilter) ([]*northstar.Feature, error) {
 	q, args := featureSelect+" WHERE f.product_id = ?", []any{productID}
@@ -234,7 +252,7 @@ func (tx *Tx) fillFeatures(ctx context.Context, productID int64, fs []*northstar
 	rows.Close()
 
 	rows, err = tx.query(ctx, `SELECT l.feature_id, COUNT(*),
-		SUM(CASE l.importance WHEN 'critical' THEN 3 WHEN 'important' THEN 2 ELSE 1 END),
+		SUM(`+importanceWeight+`),
 		COUNT(DISTINCT fb.customer_id)
 		FROM feedback_links l JOIN feedback fb ON fb.id = l.feedback_id JOIN features f ON f.id = l.feature_id
 		WHERE `+scope+` GROUP BY l.feature_id`, arg)
