@@ -5,6 +5,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"net/http"
 	"strconv"
@@ -37,6 +38,22 @@ func handle(fn handlerFunc) http.Handler {
 			httpx.WriteError(w, r, err)
 		}
 	})
+}
+
+// deleteProductItem answers DELETE /api/v1/products/{key}/…/{id} for the
+// items a product holds by id (segments, personas, releases, …) with 204.
+func deleteProductItem(del func(ctx context.Context, key string, id int64) error) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id, err := pathID(r, "id")
+		if err != nil {
+			return err
+		}
+		if err := del(r.Context(), r.PathValue("key"), id); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
 }
 
 // authed refuses anonymous requests with 401 before fn runs.

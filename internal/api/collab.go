@@ -86,7 +86,7 @@ func (a *API) collabRoutes() []httpx.Route {
 		httpx.Route{Method: "GET", Pattern: "/api/v1/products/{key}/webhooks", Handler: authed(a.listWebhooks)},
 		httpx.Route{Method: "POST", Pattern: "/api/v1/products/{key}/webhooks", Handler: authed(a.createWebhook)},
 		httpx.Route{Method: "PATCH", Pattern: "/api/v1/products/{key}/webhooks/{id}", Handler: authed(a.updateWebhook)},
-		httpx.Route{Method: "DELETE", Pattern: "/api/v1/products/{key}/webhooks/{id}", Handler: authed(a.deleteWebhook)},
+		httpx.Route{Method: "DELETE", Pattern: "/api/v1/products/{key}/webhooks/{id}", Handler: authed(deleteProductItem(a.app.DeleteWebhook))},
 		httpx.Route{Method: "GET", Pattern: "/api/v1/products/{key}/webhooks/{id}/deliveries", Handler: authed(a.listDeliveries)},
 		httpx.Route{Method: "POST", Pattern: "/api/v1/products/{key}/webhooks/{id}/redeliveries", Handler: authed(a.redeliver)},
 	)
@@ -604,18 +604,6 @@ func (a *API) updateWebhook(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	httpx.WriteJSON(w, http.StatusOK, webhookView(h))
-	return nil
-}
-
-func (a *API) deleteWebhook(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	if err := a.app.DeleteWebhook(r.Context(), r.PathValue("key"), id); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 

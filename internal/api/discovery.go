@@ -24,10 +24,10 @@ func (a *API) discoveryRoutes() []httpx.Route {
 		{Method: "PATCH", Pattern: "/api/v1/products/{key}/strategy", Handler: authed(a.updateStrategy)},
 		{Method: "POST", Pattern: "/api/v1/products/{key}/segments", Handler: authed(a.createSegment)},
 		{Method: "PATCH", Pattern: "/api/v1/products/{key}/segments/{id}", Handler: authed(a.updateSegment)},
-		{Method: "DELETE", Pattern: "/api/v1/products/{key}/segments/{id}", Handler: authed(a.deleteSegment)},
+		{Method: "DELETE", Pattern: "/api/v1/products/{key}/segments/{id}", Handler: authed(deleteProductItem(a.app.DeleteSegment))},
 		{Method: "POST", Pattern: "/api/v1/products/{key}/personas", Handler: authed(a.createPersona)},
 		{Method: "PATCH", Pattern: "/api/v1/products/{key}/personas/{id}", Handler: authed(a.updatePersona)},
-		{Method: "DELETE", Pattern: "/api/v1/products/{key}/personas/{id}", Handler: authed(a.deletePersona)},
+		{Method: "DELETE", Pattern: "/api/v1/products/{key}/personas/{id}", Handler: authed(deleteProductItem(a.app.DeletePersona))},
 
 		{Method: "GET", Pattern: "/api/v1/objectives", Handler: authed(a.listCompanyObjectives)},
 		{Method: "POST", Pattern: "/api/v1/objectives", Handler: authed(a.createCompanyObjective)},
@@ -160,18 +160,6 @@ func (a *API) updateSegment(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) deleteSegment(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	if err := a.app.DeleteSegment(r.Context(), r.PathValue("key"), id); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
 type personaRequest struct {
 	Name        string `json:"name"`
 	Description string `json:"description"`
@@ -238,18 +226,6 @@ func (a *API) updatePersona(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	httpx.WriteJSON(w, http.StatusOK, saved)
-	return nil
-}
-
-func (a *API) deletePersona(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	if err := a.app.DeletePersona(r.Context(), r.PathValue("key"), id); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 

@@ -37,19 +37,19 @@ func (a *API) roadmapRoutes() []httpx.Route {
 		{Method: "GET", Pattern: "/api/v1/products/{key}/score-criteria", Handler: authed(a.listScoreCriteria)},
 		{Method: "POST", Pattern: "/api/v1/products/{key}/score-criteria", Handler: authed(a.createScoreCriterion)},
 		{Method: "PATCH", Pattern: "/api/v1/products/{key}/score-criteria/{id}", Handler: authed(a.updateScoreCriterion)},
-		{Method: "DELETE", Pattern: "/api/v1/products/{key}/score-criteria/{id}", Handler: authed(a.deleteScoreCriterion)},
+		{Method: "DELETE", Pattern: "/api/v1/products/{key}/score-criteria/{id}", Handler: authed(deleteProductItem(a.app.DeleteScoreCriterion))},
 
 		{Method: "GET", Pattern: "/api/v1/products/{key}/releases", Handler: authed(a.listReleases)},
 		{Method: "POST", Pattern: "/api/v1/products/{key}/releases", Handler: authed(a.createRelease)},
 		{Method: "GET", Pattern: "/api/v1/products/{key}/releases/{id}", Handler: authed(a.getRelease)},
 		{Method: "PATCH", Pattern: "/api/v1/products/{key}/releases/{id}", Handler: authed(a.updateRelease)},
-		{Method: "DELETE", Pattern: "/api/v1/products/{key}/releases/{id}", Handler: authed(a.deleteRelease)},
+		{Method: "DELETE", Pattern: "/api/v1/products/{key}/releases/{id}", Handler: authed(deleteProductItem(a.app.DeleteRelease))},
 		{Method: "POST", Pattern: "/api/v1/products/{key}/releases/{id}/ship", Handler: authed(a.shipRelease)},
 
 		{Method: "GET", Pattern: "/api/v1/products/{key}/themes", Handler: authed(a.listThemes)},
 		{Method: "POST", Pattern: "/api/v1/products/{key}/themes", Handler: authed(a.createTheme)},
 		{Method: "PATCH", Pattern: "/api/v1/products/{key}/themes/{id}", Handler: authed(a.updateTheme)},
-		{Method: "DELETE", Pattern: "/api/v1/products/{key}/themes/{id}", Handler: authed(a.deleteTheme)},
+		{Method: "DELETE", Pattern: "/api/v1/products/{key}/themes/{id}", Handler: authed(deleteProductItem(a.app.DeleteTheme))},
 
 		{Method: "GET", Pattern: "/api/v1/products/{key}/roadmap", Handler: authed(a.getRoadmap)},
 		{Method: "GET", Pattern: "/api/v1/products/{key}/roadmap.csv", Handler: authed(a.roadmapCSV)},
@@ -606,18 +606,6 @@ func (a *API) updateScoreCriterion(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
-func (a *API) deleteScoreCriterion(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	if err := a.app.DeleteScoreCriterion(r.Context(), r.PathValue("key"), id); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
 // --- Releases ---
 
 // releaseRequest creates a release; the target date is read as text so
@@ -764,18 +752,6 @@ func (a *API) updateRelease(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) deleteRelease(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	if err := a.app.DeleteRelease(r.Context(), r.PathValue("key"), id); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
 func (a *API) shipRelease(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r, "id")
 	if err != nil {
@@ -863,18 +839,6 @@ func (a *API) updateTheme(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	httpx.WriteJSON(w, http.StatusOK, saved)
-	return nil
-}
-
-func (a *API) deleteTheme(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	if err := a.app.DeleteTheme(r.Context(), r.PathValue("key"), id); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
