@@ -122,6 +122,21 @@ func authorize(ctx context.Context, tx *store.Tx, key string, action northstar.A
 	return user, p, nil
 }
 
+// readProduct runs read in a read transaction on a product the current
+// user may read, for the lists that need nothing else.
+func readProduct[T any](ctx context.Context, a *App, key string, read func(tx *store.Tx, p *northstar.Product) (T, error)) (T, error) {
+	var out T
+	err := a.db.View(ctx, func(tx *store.Tx) error {
+		_, p, err := authorize(ctx, tx, normalizeKey(key), northstar.ActionRead)
+		if err != nil {
+			return err
+		}
+		out, err = read(tx, p)
+		return err
+	})
+	return out, err
+}
+
 // authorizeOrg checks an organization-level permission.
 func authorizeOrg(ctx context.Context, tx *store.Tx, action northstar.OrgAction) (*northstar.User, error) {
 	user, err := currentUser(ctx)

@@ -11,16 +11,9 @@ import (
 
 // Strategy returns a product's strategy page.
 func (a *App) Strategy(ctx context.Context, key string) (*northstar.Strategy, error) {
-	var st *northstar.Strategy
-	err := a.db.View(ctx, func(tx *store.Tx) error {
-		_, p, err := authorize(ctx, tx, normalizeKey(key), northstar.ActionRead)
-		if err != nil {
-			return err
-		}
-		st, err = tx.FindStrategy(ctx, p)
-		return err
+	return readProduct(ctx, a, key, func(tx *store.Tx, p *northstar.Product) (*northstar.Strategy, error) {
+		return tx.FindStrategy(ctx, p)
 	})
-	return st, err
 }
 
 // UpdateStrategy changes the strategy's texts if the product is still at

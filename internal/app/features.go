@@ -410,16 +410,9 @@ func beforeOrNil(m map[string]any) any {
 
 // Criteria lists a product's custom score criteria.
 func (a *App) Criteria(ctx context.Context, key string) ([]*northstar.ScoreCriterion, error) {
-	var out []*northstar.ScoreCriterion
-	err := a.db.View(ctx, func(tx *store.Tx) error {
-		_, p, err := authorize(ctx, tx, normalizeKey(key), northstar.ActionRead)
-		if err != nil {
-			return err
-		}
-		out, err = tx.FindCriteria(ctx, p.ID)
-		return err
+	return readProduct(ctx, a, key, func(tx *store.Tx, p *northstar.Product) ([]*northstar.ScoreCriterion, error) {
+		return tx.FindCriteria(ctx, p.ID)
 	})
-	return out, err
 }
 
 // SaveCriterion adds (ID 0) or changes a custom score criterion.
@@ -468,16 +461,9 @@ func (a *App) DeleteScoreCriterion(ctx context.Context, key string, id int64) er
 
 // Releases lists a product's releases with progress.
 func (a *App) Releases(ctx context.Context, key string) ([]*northstar.Release, error) {
-	var out []*northstar.Release
-	err := a.db.View(ctx, func(tx *store.Tx) error {
-		_, p, err := authorize(ctx, tx, normalizeKey(key), northstar.ActionRead)
-		if err != nil {
-			return err
-		}
-		out, err = tx.FindReleases(ctx, p.ID)
-		return err
+	return readProduct(ctx, a, key, func(tx *store.Tx, p *northstar.Product) ([]*northstar.Release, error) {
+		return tx.FindReleases(ctx, p.ID)
 	})
-	return out, err
 }
 
 // ReleaseDetail is a release with its features and their stories.
@@ -622,16 +608,9 @@ func (a *App) DeleteRelease(ctx context.Context, key string, id int64) error {
 
 // Themes lists a product's themes.
 func (a *App) Themes(ctx context.Context, key string) ([]*northstar.Theme, error) {
-	var out []*northstar.Theme
-	err := a.db.View(ctx, func(tx *store.Tx) error {
-		_, p, err := authorize(ctx, tx, normalizeKey(key), northstar.ActionRead)
-		if err != nil {
-			return err
-		}
-		out, err = tx.FindThemes(ctx, p.ID)
-		return err
+	return readProduct(ctx, a, key, func(tx *store.Tx, p *northstar.Product) ([]*northstar.Theme, error) {
+		return tx.FindThemes(ctx, p.ID)
 	})
-	return out, err
 }
 
 // SaveTheme creates (ID 0) or changes a theme; a theme may sit under

@@ -43,16 +43,9 @@ func resolveCustomer(ctx context.Context, tx *store.Tx, id *int64) (*northstar.C
 
 // FeedbackList returns a page of a product's feedback inbox, newest first.
 func (a *App) FeedbackList(ctx context.Context, key string, f northstar.FeedbackFilter) ([]*northstar.Feedback, error) {
-	var out []*northstar.Feedback
-	err := a.db.View(ctx, func(tx *store.Tx) error {
-		_, p, err := authorize(ctx, tx, normalizeKey(key), northstar.ActionRead)
-		if err != nil {
-			return err
-		}
-		out, err = tx.FindFeedbackList(ctx, p.ID, f)
-		return err
+	return readProduct(ctx, a, key, func(tx *store.Tx, p *northstar.Product) ([]*northstar.Feedback, error) {
+		return tx.FindFeedbackList(ctx, p.ID, f)
 	})
-	return out, err
 }
 
 // Feedback returns one piece of feedback.

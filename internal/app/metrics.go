@@ -25,16 +25,9 @@ const MaxMetricCSVRows = 5000
 
 // Metrics lists a product's metrics.
 func (a *App) Metrics(ctx context.Context, key string) ([]*northstar.Metric, error) {
-	var ms []*northstar.Metric
-	err := a.db.View(ctx, func(tx *store.Tx) error {
-		_, p, err := authorize(ctx, tx, normalizeKey(key), northstar.ActionRead)
-		if err != nil {
-			return err
-		}
-		ms, err = tx.FindMetrics(ctx, p.ID)
-		return err
+	return readProduct(ctx, a, key, func(tx *store.Tx, p *northstar.Product) ([]*northstar.Metric, error) {
+		return tx.FindMetrics(ctx, p.ID)
 	})
-	return ms, err
 }
 
 // CreateMetric defines a metric for a product; product managers may.
