@@ -47,8 +47,11 @@
   var dragging = false; // a card is in the air
   var moving = 0;       // moves on their way to the server
   var moves = 0;        // moves made on this page so far
-  var lastColumns = null;
   var wantRefresh = false;
+
+  // boardText is what a board shows, for telling whether a poll brought
+  // anything new: columns, cards in order, their texts and counts.
+  function boardText(b) { return b.textContent.replace(/\s+/g, " ").trim(); }
 
   // busy says whether a poll must wait: swapping the columns now would
   // take a card from under the mouse, or close what the person opened.
@@ -216,8 +219,12 @@
       wantRefresh = true;
       return;
     }
-    if (xhr.responseText === lastColumns) { e.detail.shouldSwap = false; return; }
-    lastColumns = xhr.responseText;
+    // Unchanged (the usual poll, and the first one after the page loaded):
+    // keep the columns the person may be about to grab.
+    var next = document.createElement("template");
+    next.innerHTML = xhr.responseText;
+    var fresh = next.content.getElementById("board-columns");
+    if (fresh && boardText(fresh) === boardText(target)) e.detail.shouldSwap = false;
   });
 
   document.addEventListener("htmx:afterRequest", function (e) {
