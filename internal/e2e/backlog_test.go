@@ -44,7 +44,7 @@ func TestBacklog(t *testing.T) {
 	// From the product page to its backlog, empty at first.
 	err := chromedp.Do(ctx,
 		chromedp.Navigate(ts.URL+"/products/SHOP"),
-		chromedp.Click(`.page-head a[href="/products/SHOP/backlog"]`),
+		clickAndLoad(`.page-head a[href="/products/SHOP/backlog"]`),
 		chromedp.WaitVisible(`#quick-add-bottom-input`),
 		chromedp.WaitVisible(`.backlog-empty`),
 	)
@@ -218,7 +218,10 @@ func TestBacklog(t *testing.T) {
 		t.Errorf("with no criterion met: Accept disabled %v, reason %q", acceptDisabled, why)
 	}
 	err = chromedp.Do(ctx,
-		chromedp.Click(`.accept-button`),
+		// The accept box is redrawn once every criterion is met: click
+		// the button of the new one, not the disabled one it replaces.
+		chromedp.WaitVisible(`.accept-button:not([disabled])`),
+		chromedp.Click(`.accept-button:not([disabled])`),
 		chromedp.WaitVisible(`#accept.is-accepted`),
 		chromedp.WaitVisible(`#story-detail .badge-accepted`),
 		chromedp.WaitVisible(`#story-SHOP-1 .badge-accepted`),
@@ -454,7 +457,7 @@ func signIn(t *testing.T, ctx context.Context, base, email string) {
 		chromedp.WaitVisible(`input[name="email"]`),
 		chromedp.SendKeys(`input[name="email"]`, email),
 		chromedp.SendKeys(`input[name="password"]`, app.DemoPassword),
-		chromedp.Click(`button[type="submit"]`),
+		clickAndLoad(`button[type="submit"]`),
 		chromedp.WaitVisible(`.product-grid`),
 	)
 	if err != nil {

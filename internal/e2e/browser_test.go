@@ -157,7 +157,7 @@ func TestSignUpCreateProductChangeStage(t *testing.T) {
 		chromedp.SendKeys(`input[name="name"]`, "Ada Lovelace"),
 		chromedp.SendKeys(`input[name="email"]`, "ada@example.com"),
 		chromedp.SendKeys(`input[name="password"]`, "correct horse battery"),
-		chromedp.Click(`button[type="submit"]`),
+		clickAndLoad(`button[type="submit"]`),
 		chromedp.WaitVisible(`a[href="/products/new"]`),
 	)
 	if err != nil {
@@ -169,13 +169,13 @@ func TestSignUpCreateProductChangeStage(t *testing.T) {
 	screenshot(t, ctx, "01-empty-products")
 
 	err = chromedp.Do(ctx,
-		chromedp.Click(`a[href="/products/new"]`),
+		clickAndLoad(`a[href="/products/new"]`),
 		chromedp.WaitVisible(`input[name="key"]`),
 		chromedp.SendKeys(`input[name="name"]`, "Book inventory"),
 		chromedp.SendKeys(`input[name="key"]`, "BOOK"),
 		chromedp.SendKeys(`input[name="description"]`, "Stock and orders for independent bookshops."),
 		chromedp.SendKeys(`textarea[name="vision"]`, "## For bookshops\n\nNever lose a sale to an **empty shelf**."),
-		chromedp.Click(`form[action="/products"] button[type="submit"]`),
+		clickAndLoad(`form[action="/products"] button[type="submit"]`),
 		chromedp.WaitVisible(`#lifecycle`),
 	)
 	if err != nil {
@@ -256,7 +256,7 @@ func TestDemoPages(t *testing.T) {
 				chromedp.WaitVisible(`input[name="email"]`),
 				chromedp.SendKeys(`input[name="email"]`, "pm@northstar.test"),
 				chromedp.SendKeys(`input[name="password"]`, app.DemoPassword),
-				chromedp.Click(`button[type="submit"]`),
+				clickAndLoad(`button[type="submit"]`),
 				chromedp.WaitVisible(`.product-grid`),
 			)
 			if err != nil {
@@ -280,4 +280,42 @@ func TestDemoPages(t *testing.T) {
 			}
 		})
 	}
+}
+
+// settle waits until the page is still: loaded, its stylesheets applied,
+// its slots filled (hx-trigger="load"), no htmx request or swap on its
+// way, and its size unchanged for 150 ms. A click aims at where the
+// element is when it is sent; a layout that moves afterwards (a slot
+// filling, the stylesheet a swapped-in part brings) sends the press
+// elsewhere on a busy machine. After 15 s it gives up waiting and the
+// step after it says what is wrong.
+func settle() chromedp.Action[chromedp.Void] {
+	return chromedp.Evaluate[chromedp.Void](`new Promise(resolve => {
+  const busy = () => document.readyState !== "complete" ||
+    document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, [hx-trigger="load"]') ||
+    [...document.querySelectorAll('link[rel="stylesheet"]')].some(l => !l.sheet);
+  const shape = () => document.body ? [document.body.scrollWidth, document.body.scrollHeight, document.getElementsByTagName("*").length].join(":") : "";
+  let last = "", still = 0;
+  const tick = () => {
+    const now = shape();
+    still = !busy() && now === last ? still + 1 : 0;
+    last = now;
+    if (still >= 3) resolve(); else setTimeout(tick, 50);
+  };
+  setTimeout(resolve, 15000);
+  tick();
+})`, chromedp.EvalAwaitPromise)
+}
+
+// clickAndLoad clicks what leads to another page (a link, a form's
+// button) and waits until that page has loaded and settled, so that the
+// next step cannot find the page it is leaving.
+func clickAndLoad(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		settle(),
+		chromedp.Evaluate[chromedp.Void](`document.documentElement.dataset.e2eLeaving = "1"`),
+		chromedp.Click(sel),
+		chromedp.WaitReady(`html:not([data-e2e-leaving])`),
+		settle(),
+	)
 }

@@ -178,11 +178,11 @@ func TestCollaboration(t *testing.T) {
 	var feed string
 	err = chromedp.Do(pm,
 		chromedp.Navigate(ts.URL+"/products/BOOK"),
-		chromedp.Click(`.product-nav a[href="/products/BOOK/activity"]`),
+		clickAndLoad(`.product-nav a[href="/products/BOOK/activity"]`),
 		chromedp.WaitVisible(`.act-feed .tl-entry`),
 		watchCSP(),
 		chromedp.SetValue(`select[name="actor"]`, "dev@northstar.test"),
-		chromedp.Click(`.act-filters button[type="submit"]`),
+		clickAndLoad(`.act-filters button[type="submit"]`),
 		chromedp.WaitVisible(`//form[contains(@class,"act-filters")]//a[text()="Clear"]`),
 		into(&feed, chromedp.Text(`.act-feed`)),
 	)
@@ -196,11 +196,11 @@ func TestCollaboration(t *testing.T) {
 	shot(t, pm, "collab-activity")
 	var secret string
 	err = chromedp.Do(pm,
-		chromedp.Click(`.product-nav a[href="/products/BOOK/webhooks"]`),
+		clickAndLoad(`.product-nav a[href="/products/BOOK/webhooks"]`),
 		chromedp.WaitVisible(`#new-webhook input[name="url"]`),
 		watchCSP(),
 		chromedp.SendKeys(`#new-webhook input[name="url"]`, "https://203.0.113.10/hooks/northstar"),
-		chromedp.Click(`#add-webhook`),
+		clickAndLoad(`#add-webhook`),
 		chromedp.WaitVisible(`#webhook-secret`),
 		into(&secret, chromedp.Value(`#webhook-secret`)),
 	)

@@ -25,7 +25,7 @@ func TestDiscovery(t *testing.T) {
 	// The strategy page, from the product's tabs.
 	err := chromedp.Do(ctx,
 		chromedp.Navigate(ts.URL+"/products/BOOK"),
-		chromedp.Click(`.product-nav a[href="/products/BOOK/strategy"]`),
+		clickAndLoad(`.product-nav a[href="/products/BOOK/strategy"]`),
 		chromedp.WaitVisible(`#vision`),
 		watchCSP(),
 		// The vision, edited in place (Markdown).
@@ -71,7 +71,7 @@ func TestDiscovery(t *testing.T) {
 	// A company objective, then a product objective with two key results
 	// that rolls up to it.
 	err = chromedp.Do(ctx,
-		chromedp.Click(`.mainnav a[href="/objectives"]`),
+		clickAndLoad(`.mainnav a[href="/objectives"]`),
 		chromedp.WaitReady(`#new-objective`),
 		// Open the form: it starts open only when there is no objective yet.
 		chromedp.Evaluate[chromedp.Void](`document.querySelector("#new-objective").open = true`),
@@ -80,7 +80,7 @@ func TestDiscovery(t *testing.T) {
 		chromedp.SendKeys(`#new-kr-0-name`, "Shops that would recommend us (NPS)"),
 		chromedp.SendKeys(`#new-kr-0-start`, "21"),
 		chromedp.SendKeys(`#new-kr-0-target`, "45"),
-		chromedp.Click(`#create-objective`),
+		clickAndLoad(`#create-objective`),
 		chromedp.WaitVisible(`.objective`),
 		chromedp.Navigate(ts.URL+"/products/BOOK/objectives"),
 		chromedp.WaitReady(`#new-objective`),
@@ -97,7 +97,7 @@ func TestDiscovery(t *testing.T) {
 		chromedp.SendKeys(`#new-kr-1-name`, "Bestseller stock-outs per shop per month"),
 		chromedp.SendKeys(`#new-kr-1-start`, "6"),
 		chromedp.SendKeys(`#new-kr-1-target`, "2"),
-		chromedp.Click(`#create-objective`),
+		clickAndLoad(`#create-objective`),
 		chromedp.WaitVisible(`.objective .kr:nth-child(2)`),
 	)
 	if err != nil {
@@ -124,7 +124,7 @@ func TestDiscovery(t *testing.T) {
 			chromedp.WaitVisible(kr+` .checkin-form input[name="value"]`),
 			chromedp.SendKeys(kr+` .checkin-form input[name="value"]`, v.value),
 			chromedp.SendKeys(kr+` .checkin-form input[name="note"]`, v.note),
-			chromedp.Click(kr+` .checkin-form button[type="submit"]`),
+			clickAndLoad(kr+` .checkin-form button[type="submit"]`),
 			chromedp.WaitVisible(`//div[contains(@class,"flash") and contains(., "Check-in recorded")]`),
 		)
 		if err != nil {
@@ -177,14 +177,14 @@ func TestDiscovery(t *testing.T) {
 
 	// A customer, then an interview with her, logged as one note.
 	err = chromedp.Do(ctx,
-		chromedp.Click(`.mainnav a[href="/customers"]`),
+		clickAndLoad(`.mainnav a[href="/customers"]`),
 		chromedp.WaitVisible(`#customer-name`),
 		chromedp.SendKeys(`#customer-name`, "Maria Gonzalez"),
 		chromedp.SendKeys(`#customer-email`, "maria@cornerbooks.example"),
 		chromedp.SendKeys(`#customer-company`, "Corner Bookshop"),
 		chromedp.SendKeys(`#customer-segment`, "Independent bookshops"),
 		chromedp.SendKeys(`#customer-value`, "1200"),
-		chromedp.Click(`#customer-form button[type="submit"]`),
+		clickAndLoad(`#customer-form button[type="submit"]`),
 		chromedp.WaitVisible(`//td//div[@class="customer-name" and text()="Maria Gonzalez"]`),
 	)
 	if err != nil {
@@ -199,7 +199,7 @@ func TestDiscovery(t *testing.T) {
 		chromedp.Evaluate[chromedp.Void](`(() => { const s = document.getElementById("record-customer"); s.value = Array.from(s.options).find(o => o.text.startsWith("Maria Gonzalez")).value; })()`),
 		chromedp.SendKeys(`#record-title`, "Interview: Maria at the Corner Bookshop"),
 		chromedp.SetValue(`#record-text`, "Maria runs the Corner Bookshop with two staff.\n\nShe counts stock by hand every Sunday and **loses about two hours** each week doing it.\n\nWhen a bestseller runs out she only notices when a customer asks for it at the till, and by then the distributor needs a week."),
-		chromedp.Click(`#record-submit`),
+		clickAndLoad(`#record-submit`),
 		chromedp.WaitVisible(`#feedback-text`),
 		watchCSP(),
 	)
@@ -226,7 +226,7 @@ func TestDiscovery(t *testing.T) {
 			err = chromedp.Do(ctx,
 				chromedp.SendKeys(`#link-new-idea`, in.idea),
 				chromedp.Click(`.segment-option input[value="`+in.importance+`"] + span`),
-				chromedp.Click(`#link-submit`),
+				clickAndLoad(`#link-submit`),
 				chromedp.WaitVisible(fmt.Sprintf(`.insight-list .insight:nth-child(%d)`, i+1)),
 			)
 		}
@@ -263,11 +263,11 @@ func TestDiscovery(t *testing.T) {
 
 	// Open the portal.
 	err = chromedp.Do(ctx,
-		chromedp.Click(`.product-nav a[href="/products/BOOK/portal"]`),
+		clickAndLoad(`.product-nav a[href="/products/BOOK/portal"]`),
 		chromedp.WaitVisible(`#portal-enabled`),
 		chromedp.Click(`#portal-enabled`),
 		chromedp.SetValue(`#portal-intro`, "Tell us what would make **Book inventory** better for your shop, and vote for what you want most."),
-		chromedp.Click(`#portal-save`),
+		clickAndLoad(`#portal-save`),
 		chromedp.WaitVisible(`#settings .badge-open`),
 	)
 	if err != nil {
@@ -293,20 +293,20 @@ func TestDiscovery(t *testing.T) {
 		chromedp.SendKeys(`#suggest-body`, "Customers ask for gift cards <b>every week</b>; today we sell paper vouchers."),
 		chromedp.SendKeys(`#suggest-name`, "Ann Reader"),
 		chromedp.SendKeys(`#suggest-email`, email),
-		chromedp.Click(`#suggest-submit`),
+		clickAndLoad(`#suggest-submit`),
 		chromedp.WaitVisible(`//div[contains(@class,"flash") and contains(., "Thank you")]`),
 		// The idea counts its author's vote; another reader votes too.
 		chromedp.Click(`.portal-idea .vote-button`),
 		chromedp.WaitVisible(`.portal-idea .vote-form input[name="email"]`),
 		chromedp.SendKeys(`.portal-idea .vote-form input[name="email"]`, other),
-		chromedp.Click(`.portal-idea .vote-form button[type="submit"]`),
+		clickAndLoad(`.portal-idea .vote-form button[type="submit"]`),
 		chromedp.WaitVisible(`//div[contains(@class,"flash") and contains(., "Thanks for your vote")]`),
 		into(&voted, chromedp.Text(`.portal-idea .vote-number`)),
 		// The same address again: refused, with the message at the form.
 		chromedp.Click(`.portal-idea .vote-button`),
 		chromedp.WaitVisible(`.portal-idea .vote-form input[name="email"]`),
 		chromedp.SendKeys(`.portal-idea .vote-form input[name="email"]`, other),
-		chromedp.Click(`.portal-idea .vote-form button[type="submit"]`),
+		clickAndLoad(`.portal-idea .vote-form button[type="submit"]`),
 		chromedp.WaitVisible(`.portal-idea .vote[open] .form-error`),
 		into(&again, chromedp.Text(`.portal-idea .vote[open] .form-error`)),
 	)
@@ -349,11 +349,11 @@ func TestDiscovery(t *testing.T) {
 	shot(t, phone, "discovery-portal-phone")
 	// The idea's own page, with a comment.
 	err = chromedp.Do(phone,
-		chromedp.Click(`.portal-idea-title`),
+		clickAndLoad(`.portal-idea-title`),
 		chromedp.WaitVisible(`#comment-form`),
 		chromedp.SendKeys(`#comment-body`, "Yes please, and online too."),
 		chromedp.SendKeys(`#comment-form input[name="email"]`, "other@example.net"),
-		chromedp.Click(`#comment-form button[type="submit"]`),
+		clickAndLoad(`#comment-form button[type="submit"]`),
 		chromedp.WaitVisible(`.comment`),
 	)
 	if err != nil {
@@ -379,7 +379,7 @@ func TestDiscovery(t *testing.T) {
 	checkCSP(t, ctx)
 	shot(t, ctx, "discovery-inbox")
 	err = chromedp.Do(ctx,
-		chromedp.Click(`.product-nav a[href="/products/BOOK/portal"]`),
+		clickAndLoad(`.product-nav a[href="/products/BOOK/portal"]`),
 		chromedp.WaitVisible(`.team-idea`),
 		into(&votes, chromedp.Text(`.team-idea-votes strong`)),
 	)

@@ -136,7 +136,7 @@ func TestEstimation(t *testing.T) {
 	if hasAccept {
 		var flash string
 		err = chromedp.Do(po,
-			chromedp.Click(`#accept-suggestion`),
+			clickAndLoad(`#accept-suggestion`),
 			chromedp.WaitVisible(`.flash`),
 			into(&flash, chromedp.Text(`.flash`)),
 		)
@@ -151,9 +151,9 @@ func TestEstimation(t *testing.T) {
 	err = chromedp.Do(po,
 		chromedp.Navigate(ts.URL+"/products/BOOK/releases"),
 		chromedp.WaitVisible(`a[href^="/products/BOOK/releases/"]`),
-		chromedp.Click(`a[href^="/products/BOOK/releases/"]`),
+		clickAndLoad(`a[href^="/products/BOOK/releases/"]`),
 		chromedp.WaitVisible(`#release-forecast`),
-		chromedp.Click(`#release-forecast`),
+		clickAndLoad(`#release-forecast`),
 		chromedp.WaitVisible(`#forecast-when`),
 		chromedp.Sleep(200*time.Millisecond),
 		into(&table, chromedp.Text(`#forecast-when`)),

@@ -159,10 +159,10 @@ func TestPortfolioDoneWhen(t *testing.T) {
 		chromedp.SendKeys(`#metric-name`, "Subscriptions"),
 		chromedp.SendKeys(`#metric-key`, "sales"),
 		chromedp.SendKeys(`#metric-unit`, "subscriptions"),
-		chromedp.Click(`#metric-create`),
+		clickAndLoad(`#metric-create`),
 		chromedp.WaitVisible(`#metric-csv`),
 		chromedp.SetUploadFiles(`#metric-csv`, []string{file}),
-		chromedp.Click(`#metric-upload`),
+		clickAndLoad(`#metric-upload`),
 		chromedp.WaitVisible(`#metric-chart svg.metric-chart`),
 		into(&flash, chromedp.Text(`.flash`)),
 		into(&suggestion, chromedp.Text(`#stage-suggestion`)),
@@ -199,7 +199,7 @@ func TestPortfolioDoneWhen(t *testing.T) {
 
 	var delivered, orphans string
 	err = chromedp.Do(ctx,
-		chromedp.Click(`a[href="/products/SALES/alignment"]`),
+		clickAndLoad(`a[href="/products/SALES/alignment"]`),
 		chromedp.WaitVisible(`#delivered-share`),
 		into(&delivered, chromedp.Text(`#delivered-share`)),
 		into(&orphans, chromedp.Text(`#orphans`)),
@@ -224,11 +224,11 @@ func TestPortfolioDoneWhen(t *testing.T) {
 		chromedp.Navigate(feature),
 		chromedp.WaitVisible(`#release-note`),
 		chromedp.SendKeys(`#release-note`, note),
-		chromedp.Click(`#release-note-save`),
+		clickAndLoad(`#release-note-save`),
 		chromedp.WaitVisible(`#release-note`),
 		chromedp.Click(`#edit-plan`),
 		chromedp.SetValue(`#plan-status`, "released"),
-		chromedp.Click(`#plan-form button[type="submit"]`),
+		clickAndLoad(`#plan-form button[type="submit"]`),
 		chromedp.WaitVisible(`#told-count`),
 	)
 	if err != nil {
@@ -260,7 +260,7 @@ func TestPortfolioDoneWhen(t *testing.T) {
 	// hint, the roadmap across products, and this month's digest.
 	var column, roadmap, digest string
 	err = chromedp.Do(ctx,
-		chromedp.Click(`a[href="/portfolio"]`),
+		clickAndLoad(`a[href="/portfolio"]`),
 		chromedp.WaitVisible(`#stage-board`),
 		into(&column, chromedp.Text(`.stage-column[data-stage="introduction"]`)),
 		into(&roadmap, chromedp.Text(`#portfolio-roadmap`)),
@@ -276,7 +276,7 @@ func TestPortfolioDoneWhen(t *testing.T) {
 	}
 	screenshot(t, ctx, "portfolio-05-board")
 	err = chromedp.Do(ctx,
-		chromedp.Click(`#shipped-link`),
+		clickAndLoad(`#shipped-link`),
 		chromedp.WaitVisible(`#shipped`),
 		into(&digest, chromedp.Text(`#shipped`)),
 	)

@@ -24,7 +24,7 @@ func TestRoadmap(t *testing.T) {
 	// The prioritisation table, sorted by value/effort by its column head.
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(ts.URL+"/products/BOOK/features"),
-		chromedp.Click(`a[href="/products/BOOK/prioritise"]`),
+		clickAndLoad(`a[href="/products/BOOK/prioritise"]`),
 		chromedp.WaitVisible(`svg .mx-point`),
 		watchCSP(),
 	); err != nil {
@@ -42,7 +42,7 @@ func TestRoadmap(t *testing.T) {
 	}
 	// Sorted by effort, least first, by clicking the column head.
 	if err := chromedp.Do(ctx,
-		chromedp.Click(`th[title="Effort in person-months"] a`),
+		clickAndLoad(`th[title="Effort in person-months"] a`),
 		chromedp.WaitVisible(`th.is-sorted[title="Effort in person-months"]`),
 	); err != nil {
 		t.Fatalf("sort by effort: %v", err)
@@ -104,7 +104,7 @@ func TestRoadmap(t *testing.T) {
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(ts.URL+"/products/BOOK/roadmap#share"),
 		chromedp.SendKeys(`#publish-name`, "Sales team"),
-		chromedp.Click(`#publish-submit`),
+		clickAndLoad(`#publish-submit`),
 		chromedp.WaitVisible(`#new-link-url`),
 		into(&link, chromedp.Value(`#new-link-url`)),
 	); err != nil {
@@ -147,6 +147,9 @@ func dragInto(t *testing.T, ctx context.Context, from, into string) {
 			t.Fatalf("position of %s: %v %v", sel, r, err)
 		}
 		return r
+	}
+	if err := chromedp.Do(ctx, settle()); err != nil {
+		t.Fatal(err)
 	}
 	rect(into)
 	f, to := rect(from), rect(into)

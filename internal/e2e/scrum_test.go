@@ -46,7 +46,7 @@ func TestScrum(t *testing.T) {
 	}
 	dragInto(t, ctx, "#card-BOOK-25", `ul.board-cards.status-in_review`)
 	if err := chromedp.Do(ctx,
-		chromedp.Sleep(600*1000*1000),
+		chromedp.Sleep(600*time.Millisecond),
 		chromedp.Navigate(ts.URL+"/teams/1/board"),
 		chromedp.WaitVisible(`ul.board-cards.status-in_review #card-BOOK-25`),
 	); err != nil {
@@ -87,7 +87,7 @@ func TestScrum(t *testing.T) {
 	if err := chromedp.Do(ctx,
 		chromedp.Evaluate[chromedp.Void](`(() => { const r = document.querySelector('input[name="carry"][value="backlog"]'); if (r) r.checked = true; window.confirm = () => true; })()`),
 		chromedp.SendKeys(`#retro-went-well`, "Lending between shops works end to end."),
-		chromedp.Click(`#close-sprint`),
+		clickAndLoad(`#close-sprint`),
 		chromedp.WaitVisible(`//*[contains(@class,"badge") and normalize-space(.)="Closed"]`),
 	); err != nil {
 		t.Fatalf("close the sprint: %v", err)
