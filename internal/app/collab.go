@@ -722,9 +722,15 @@ func (a *App) deliverQueue(ctx context.Context, webhookID int64) {
 			}
 			return
 		}
-		for _, d := range batch {
+		for i, d := range batch {
 			if d.Due.After(time.Now()) {
 				return // backing off; the worker comes back when it is due
+			}
+			// A batch can outlast the lease taken for it (a slow
+			// receiver): renew it before each send, or another server
+			// would take the queue and send what this one is sending.
+			if i > 0 && !a.renewLease(ctx, webhookID) {
+				return
 			}
 			ok := a.deliver(ctx, w, d)
 			if !ok || !w.Active {
@@ -732,6 +738,22 @@ func (a *App) deliverQueue(ctx context.Context, webhookID int64) {
 			}
 		}
 	}
+}
+
+// renewLease extends this server's lease on a webhook's queue; it reports
+// whether the server still holds it. One send (at most the client's
+// timeout) fits well within a lease.
+func (a *App) renewLease(ctx context.Context, webhookID int64) bool {
+	leased := false
+	err := a.db.Update(ctx, func(tx *store.Tx) error {
+		var err error
+		leased, err = tx.LeaseWebhook(ctx, webhookID, a.origin, tx.Now.Add(leaseFor))
+		return err
+	})
+	if err != nil && ctx.Err() == nil {
+		a.log.Warn("renew webhook lease", "webhook", webhookID, "err", err)
+	}
+	return err == nil && leased
 }
 
 // deliver sends one delivery and records the outcome; it reports whether

@@ -312,3 +312,70 @@ func TestPortalVerificationMail(t *testing.T) {
 		t.Errorf("the link works twice: %v", err)
 	}
 }
+
+// TestWebhookLeaseHeldThroughBatch: a server keeps a webhook's queue while
+// it sends a batch that takes longer than one lease, so another server on
+// the same database that looks at the queue meanwhile sends nothing
+// twice.
+func TestWebhookLeaseHeldThroughBatch(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		f.app.AllowPrivateWebhooks = true
+		f.app.WebhookClient = newWebhookClient(true)
+		other := New(db, f.app.log) // a second server
+		other.AllowPrivateWebhooks, other.WebhookClient = true, newWebhookClient(true)
+		defer db.TravelTo(time.Time{})
+
+		arrived, release := make(chan string), make(chan struct{})
+		recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			arrived <- r.Header.Get("X-Northstar-Delivery")
+			<-release
+		}))
+		defer recv.Close()
+		next := func(what string) string {
+			t.Helper()
+			select {
+			case id := <-arrived:
+				return id
+			case <-time.After(10 * time.Second):
+				t.Fatalf("no delivery within 10s: %s", what)
+				return ""
+			}
+		}
+		w, _, err := f.app.CreateWebhook(f.role(northstar.RoleProductManager), "BOOK", northstar.WebhookInput{URL: recv.URL, Events: []string{"story.created"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.story(t, "One")
+		f.story(t, "Two")
+
+		ctx := context.Background()
+		begin := time.Now()
+		sending := make(chan struct{})
+		go func() {
+			defer close(sending)
+			f.app.deliverQueue(ctx, w.ID)
+		}()
+		next("the first")
+		db.TravelTo(begin.Add(leaseFor * 2 / 3)) // the receiver is slow
+		release <- struct{}{}
+		second := next("the second")
+		db.TravelTo(begin.Add(leaseFor * 4 / 3)) // past the lease taken for the batch
+
+		otherDone := make(chan struct{})
+		go func() {
+			defer close(otherDone)
+			other.deliverQueue(ctx, w.ID)
+		}()
+		select {
+		case id := <-arrived:
+			t.Errorf("another server sent delivery %s while the first was sending %s", id, second)
+		case <-otherDone:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the other server neither sent nor returned within 10s")
+		}
+		close(release)
+		<-sending
+		<-otherDone
+	})
+}
