@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -377,5 +378,87 @@ func TestWebhookLeaseHeldThroughBatch(t *testing.T) {
 		close(release)
 		<-sending
 		<-otherDone
+	})
+}
+
+// TestMailDigestOnce: with two servers on one database, a digest goes out
+// once, although the second looks for mail while the first is sending it;
+// a digest that could not be sent goes out on the next round.
+func TestMailDigestOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		sink := mailtest.Start(t)
+		other := New(db, f.app.log) // a second server, with the same SMTP server
+		other.Mail = &MailConfig{Addr: sink.Addr, From: "northstar@example.com", BaseURL: "http://northstar.example"}
+
+		// The first server's SMTP connection waits until the second has
+		// looked for mail.
+		relay, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer relay.Close()
+		connected, release := make(chan struct{}), make(chan struct{})
+		go func() {
+			c, err := relay.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+			close(connected)
+			<-release
+			s, err := net.Dial("tcp", sink.Addr)
+			if err != nil {
+				return
+			}
+			defer s.Close()
+			go io.Copy(s, c)
+			io.Copy(c, s)
+		}()
+		f.app.Mail = &MailConfig{Addr: relay.Addr().String(), From: "northstar@example.com", BaseURL: "http://northstar.example"}
+
+		s := f.story(t, "Scan")
+		dev := f.role(northstar.RoleDeveloper)
+		if _, err := f.app.AddComment(dev, northstar.KindStory, s.Ref, "A note for @product_owner"); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cutoff := context.Background(), time.Now().Add(time.Second)
+		sent := make(chan error, 1)
+		go func() { sent <- f.app.SendMailDigests(ctx, cutoff) }()
+		select {
+		case <-connected:
+		case err := <-sent:
+			t.Fatalf("the first server sent nothing: %v", err)
+		case <-time.After(10 * time.Second):
+			t.Fatal("the first server did not connect to SMTP within 10s")
+		}
+		if err := other.SendMailDigests(ctx, cutoff); err != nil {
+			t.Fatal(err)
+		}
+		close(release)
+		if err := <-sent; err != nil {
+			t.Fatal(err)
+		}
+		mails := len(sink.Messages())
+		if mails != 1 {
+			t.Errorf("%d mails for one digest, want 1", mails)
+		}
+
+		// SMTP down: the digest stays due, and goes out once it is back.
+		if _, err := f.app.AddComment(dev, northstar.KindStory, s.Ref, "Another for @product_owner"); err != nil {
+			t.Fatal(err)
+		}
+		f.app.Mail.Addr = relay.Addr().String() // closed: nobody listens any more
+		relay.Close()
+		cutoff = time.Now().Add(time.Second)
+		if err := f.app.SendMailDigests(ctx, cutoff); err == nil {
+			t.Fatal("SendMailDigests with SMTP down: no error")
+		}
+		if err := other.SendMailDigests(ctx, cutoff); err != nil {
+			t.Fatal(err)
+		}
+		if msgs := sink.Messages(); len(msgs) != mails+1 || !strings.Contains(msgs[len(msgs)-1], "To: product_owner@example.com") {
+			t.Errorf("after SMTP came back: %d mails, want %d with the one that failed", len(msgs), mails+1)
+		}
 	})
 }

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"mime"
 	"net/smtp"
@@ -61,18 +62,49 @@ func (a *App) SendMailDigests(ctx context.Context, cutoff time.Time) error {
 		return err
 	}
 	for _, b := range batches {
-		if err := a.sendDigest(b); err != nil {
-			return fmt.Errorf("mail %s: %w", b.Email, err)
-		}
 		ids := make([]int64, len(b.Notifications))
 		for i, n := range b.Notifications {
 			ids[i] = n.ID
 		}
-		if err := a.db.Update(ctx, func(tx *store.Tx) error { return tx.MarkEmailed(ctx, ids) }); err != nil {
+		// Claim the digest before sending it: with several servers on one
+		// database, the one that claims it sends it and the others skip it.
+		claimed, err := a.claimMail(ctx, ids)
+		if err != nil {
 			return err
+		}
+		if !claimed {
+			continue
+		}
+		if err := a.sendDigest(b); err != nil {
+			// Unclaimed, it goes out with the next round.
+			ctx := context.WithoutCancel(ctx)
+			if uerr := a.db.Update(ctx, func(tx *store.Tx) error { return tx.UnmarkEmailed(ctx, ids) }); uerr != nil {
+				err = errors.Join(err, uerr)
+			}
+			return fmt.Errorf("mail %s: %w", b.Email, err)
 		}
 	}
 	return nil
+}
+
+// errMailTaken rolls back a claim on a digest that another server
+// claimed, in part, first.
+var errMailTaken = errors.New("digest claimed by another server")
+
+// claimMail marks the notifications of a digest as e-mailed, all or none,
+// and reports whether it did.
+func (a *App) claimMail(ctx context.Context, ids []int64) (bool, error) {
+	err := a.db.Update(ctx, func(tx *store.Tx) error {
+		n, err := tx.MarkEmailed(ctx, ids)
+		if err == nil && n != int64(len(ids)) {
+			return errMailTaken
+		}
+		return err
+	})
+	if errors.Is(err, errMailTaken) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 func (a *App) sendDigest(b *store.MailBatch) error {

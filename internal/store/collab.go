@@ -347,17 +347,39 @@ func (tx *Tx) PendingMail(ctx context.Context, cutoff time.Time, limit int) ([]*
 	return out, rows.Err()
 }
 
-// MarkEmailed records that notifications went out by mail.
-func (tx *Tx) MarkEmailed(ctx context.Context, ids []int64) error {
+// MarkEmailed records that notifications go out by mail and returns how
+// many were not marked yet: a server claims a digest this way before it
+// sends it, so that no other server sends it too.
+func (tx *Tx) MarkEmailed(ctx context.Context, ids []int64) (int64, error) {
 	if len(ids) == 0 {
-		return nil
+		return 0, nil
 	}
 	args := []any{tx.Now}
 	for _, id := range ids {
 		args = append(args, id)
 	}
-	_, err := tx.exec(ctx, "UPDATE notifications SET emailed_at = ? WHERE id IN ("+strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")+")", args...)
-	return err
+	res, err := tx.exec(ctx, "UPDATE notifications SET emailed_at = ? WHERE emailed_at IS NULL AND id IN ("+strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")+")", args...)
+	if err != nil {
+		return 0, fmt.Errorf("mark emailed: %w", err)
+	}
+	return res.RowsAffected()
+}
+
+// UnmarkEmailed puts notifications back in the mail queue: their digest
+// could not be sent.
+func (tx *Tx) UnmarkEmailed(ctx context.Context, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	_, err := tx.exec(ctx, "UPDATE notifications SET emailed_at = NULL WHERE id IN ("+strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")+")", args...)
+	if err != nil {
+		return fmt.Errorf("unmark emailed: %w", err)
+	}
+	return nil
 }
 
 // --- Webhooks ---
