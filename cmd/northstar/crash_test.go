@@ -445,7 +445,7 @@ func (w *crashWriter) nextOp(url string) (op crashOp, method, path string, ifMat
 func (run *crashRun) verify(url string, round int) {
 	t := run.t
 	t.Helper()
-	backlog := fetchBacklog(t, url, run.token)
+	backlog := fetchBacklog(t, url, run.token, crashProduct)
 
 	// Ranks: valid, unique and ascending in list order.
 	seen := map[string]string{}
@@ -502,8 +502,8 @@ func (run *crashRun) verify(url string, round int) {
 	}
 }
 
-// fetchBacklog lists the product's whole backlog through the API.
-func fetchBacklog(t *testing.T, url, token string) []northstar.Story {
+// fetchBacklog lists a product's whole backlog through the API.
+func fetchBacklog(t *testing.T, url, token, key string) []northstar.Story {
 	t.Helper()
 	var all []northstar.Story
 	cursor := ""
@@ -512,7 +512,7 @@ func fetchBacklog(t *testing.T, url, token string) []northstar.Story {
 			Items      []northstar.Story `json:"items"`
 			NextCursor string            `json:"next_cursor"`
 		}
-		u := url + "/api/v1/products/" + crashProduct + "/stories?limit=200"
+		u := url + "/api/v1/products/" + key + "/stories?limit=200"
 		if cursor != "" {
 			u += "&cursor=" + cursor
 		}
