@@ -50,6 +50,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 		"migrate":  func(env Env) command { return &migrateCmd{env: env, db: dbFlags{env: env}} },
 		"user":     func(env Env) command { return &userCmd{env: env, db: dbFlags{env: env}} },
 		"backup":   func(env Env) command { return &backupCmd{env: env, db: dbFlags{env: env}} },
+		"restore":  func(env Env) command { return &restoreCmd{env: env, db: dbFlags{env: env}} },
 		"version":  func(env Env) command { return &versionCmd{env: env} },
 		"seed":     func(env Env) command { return &seedCmd{env: env, db: dbFlags{env: env}} },
 		"bench":    func(env Env) command { return &benchCmd{env: env} },
@@ -134,6 +135,7 @@ Commands:
   migrate   apply database migrations (up) or list them (status)
   user      manage accounts: create, list, reset-password, make-admin
   backup    write a consistent copy of a running SQLite database
+  restore   put a backup in place as the database of a new installation
   version   print the version
   import    bring in a Jira CSV export, any CSV with a column mapping, or a Northstar export file
   export    write a product (or all of them) as JSON, or a ZIP of JSON and CSV
