@@ -422,7 +422,7 @@ func (web *Web) unlinkInsight(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := web.app.UnlinkInsight(r.Context(), r.PathValue("key"), id, insight); err != nil && northstar.ErrorCode(err) != northstar.ENOTFOUND {
+	if err := web.app.UnlinkInsight(r.Context(), r.PathValue("key"), id, insight); err != nil {
 		return err
 	}
 	setFlash(w, "Insight removed. The idea stays.")

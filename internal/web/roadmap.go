@@ -289,7 +289,7 @@ func (web *Web) addToRelease(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ref := strings.ToUpper(strings.TrimSpace(r.PostForm.Get("ref")))
-	if err := checkFeatureRef(key, ref); err != nil {
+	if checkFeatureRef(key, ref) != nil {
 		err = northstar.FieldError("ref", "Choose a feature of %s.", key)
 	} else {
 		_, err = web.app.UpdateFeature(r.Context(), ref, 0, northstar.FeatureInput{Release: northstar.Optional[int64]{Set: true, Value: id}})
@@ -703,7 +703,7 @@ func (web *Web) revokeRoadmapLink(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	if err := web.app.RevokeRoadmapLink(r.Context(), key, id); err != nil && northstar.ErrorCode(err) != northstar.ENOTFOUND {
+	if err := web.app.RevokeRoadmapLink(r.Context(), key, id); err != nil {
 		return err
 	}
 	return web.roadmapDone(w, r, key, "", "share", "Link revoked: it shows nothing any more.", nil)

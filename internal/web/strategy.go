@@ -115,7 +115,7 @@ func (web *Web) deleteSegment(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := web.app.DeleteSegment(r.Context(), r.PathValue("key"), id); err != nil && northstar.ErrorCode(err) != northstar.ENOTFOUND {
+	if err := web.app.DeleteSegment(r.Context(), r.PathValue("key"), id); err != nil {
 		return err
 	}
 	setFlash(w, "Segment deleted.")
@@ -150,7 +150,7 @@ func (web *Web) deletePersona(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := web.app.DeletePersona(r.Context(), r.PathValue("key"), id); err != nil && northstar.ErrorCode(err) != northstar.ENOTFOUND {
+	if err := web.app.DeletePersona(r.Context(), r.PathValue("key"), id); err != nil {
 		return err
 	}
 	setFlash(w, "Persona deleted.")

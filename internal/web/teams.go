@@ -528,12 +528,14 @@ func (web *Web) moveColumn(w http.ResponseWriter, r *http.Request) error {
 	}
 	if to >= 0 && to < len(ids) {
 		ids[at], ids[to] = ids[to], ids[at]
-		if _, err := web.app.OrderColumns(r.Context(), id, ids); err != nil {
-			if !userError(err) {
-				return err
-			}
-			setFlash(w, "!"+northstar.ErrorMessage(err))
+	}
+	// Also at the edge, where the order stays: the application decides
+	// who may order the columns, and says so to who may not.
+	if _, err := web.app.OrderColumns(r.Context(), id, ids); err != nil {
+		if !userError(err) {
+			return err
 		}
+		setFlash(w, "!"+northstar.ErrorMessage(err))
 	}
 	redirect(w, r, teamURL(id)+"#columns")
 	return nil
