@@ -12,7 +12,9 @@ import (
 )
 
 // storyRetries bounds how often a write is retried when two concurrent
-// moves chose the same rank (PostgreSQL; SQLite has one writer).
+// writes chose the same rank: moves and new stories lock the backlog
+// first (LockBacklog), the rarer writers of ranks (closing a sprint, an
+// import, a rebalance) do not.
 const storyRetries = 5
 
 // loadStory authorizes the action on a story's product and loads the story.
@@ -147,6 +149,9 @@ func (a *App) createStory(ctx context.Context, user *northstar.User, p *northsta
 			return err
 		}
 		s.Ref = northstar.FormatRef(s.ProductKey, s.Number)
+		if err := tx.LockBacklog(ctx, s.ProductID); err != nil {
+			return err
+		}
 		end, err := tx.EndRank(ctx, s.ProductID, position == "top", 0)
 		if err != nil {
 			return err
@@ -494,6 +499,9 @@ func (a *App) MoveStory(ctx context.Context, ref string, m northstar.Move) (*nor
 // placeStory computes a story's new rank: at the top or bottom, or just
 // before or after the target story.
 func placeStory(ctx context.Context, tx *store.Tx, s *northstar.Story, position, field string, targetID int64) (string, error) {
+	if err := tx.LockBacklog(ctx, s.ProductID); err != nil {
+		return "", err
+	}
 	var lo, hi string
 	var err error
 	switch position {

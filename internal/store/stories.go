@@ -461,6 +461,20 @@ func (tx *Tx) NeighbourRanks(ctx context.Context, productID int64, rank string, 
 }
 
 // EndRank returns the first (top) or last rank of a product's backlog, not
+// LockBacklog holds a product's backlog order until the transaction ends,
+// so that the rank it chooses next cannot be chosen by a concurrent
+// transaction too. PostgreSQL takes a transaction-scoped advisory lock
+// (keyed by the schema and the product); SQLite has one writer already.
+func (tx *Tx) LockBacklog(ctx context.Context, productID int64) error {
+	if tx.db.engine != Postgres {
+		return nil
+	}
+	if _, err := tx.exec(ctx, "SELECT pg_advisory_xact_lock(hashtext(current_schema() || '/backlog'), ?)", int32(productID)); err != nil {
+		return fmt.Errorf("lock backlog of product %d: %w", productID, translate(err))
+	}
+	return nil
+}
+
 // counting the story skip; "" for an empty backlog.
 func (tx *Tx) EndRank(ctx context.Context, productID int64, top bool, skip int64) (string, error) {
 	order := "DESC"
