@@ -277,26 +277,44 @@ func (in *WebhookInput) Validate() error {
 }
 
 // CheckWebhookAddress refuses addresses that would let a webhook reach
-// the server's own network: loopback, private, link-local, unspecified and
-// multicast addresses, unless allowPrivate.
+// the server itself or the network behind it, unless an admin allows
+// private addresses.
 func CheckWebhookAddress(ip net.IP, allowPrivate bool) error {
-	if allowPrivate {
+	if allowPrivate || !PrivateAddress(ip) {
 		return nil
 	}
+	return &Error{Code: EUNPROCESSABLE, Field: "url", Message: fmt.Sprintf("Webhooks may not call %s, a loopback or private address; an admin can allow private addresses.", ip)}
+}
+
+// PrivateAddress reports whether ip is the server's own, or on the
+// network behind it rather than the internet: loopback, private,
+// link-local (cloud metadata), unspecified, multicast, carrier-grade NAT
+// and IPv6 unique-local addresses. Calls out of Northstar refuse them.
+func PrivateAddress(ip net.IP) bool {
 	if ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
 		ip.IsUnspecified() || ip.IsMulticast() || ip.IsInterfaceLocalMulticast() {
-		return &Error{Code: EUNPROCESSABLE, Field: "url", Message: fmt.Sprintf("Webhooks may not call %s, a loopback or private address; an admin can allow private addresses.", ip)}
+		return true
 	}
-	// Carrier-grade NAT and the IPv6 unique-local range the checks above
-	// may miss on older definitions.
-	for _, cidr := range []string{"100.64.0.0/10", "fc00::/7", "0.0.0.0/8"} {
-		_, n, _ := net.ParseCIDR(cidr)
+	// Ranges the checks above may miss on older definitions.
+	for _, n := range alsoPrivate {
 		if n.Contains(ip) {
-			return &Error{Code: EUNPROCESSABLE, Field: "url", Message: fmt.Sprintf("Webhooks may not call %s, a private address.", ip)}
+			return true
 		}
 	}
-	return nil
+	return false
 }
+
+var alsoPrivate = func() []*net.IPNet {
+	var nets []*net.IPNet
+	for _, cidr := range []string{"100.64.0.0/10", "fc00::/7", "0.0.0.0/8"} {
+		_, n, err := net.ParseCIDR(cidr)
+		if err != nil {
+			panic(err)
+		}
+		nets = append(nets, n)
+	}
+	return nets
+}()
 
 // Delivery is one attempt history of sending an event to a webhook.
 type Delivery struct {

@@ -15,10 +15,10 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/northstar-pm/northstar"
+	"github.com/northstar-pm/northstar/internal/outbound"
 	"github.com/northstar-pm/northstar/internal/store"
 )
 
@@ -620,29 +620,10 @@ func Sign(secret string, body []byte) string {
 }
 
 // newWebhookClient returns the HTTP client for deliveries: a short
-// timeout, no redirects, and a dialer that checks every address it
-// connects to, so that DNS tricks cannot reach forbidden addresses.
+// timeout, no redirects, and every address it connects to checked, so
+// that DNS tricks cannot reach forbidden addresses.
 func newWebhookClient(allowPrivate bool) *http.Client {
-	dialer := &net.Dialer{
-		Timeout: 5 * time.Second,
-		Control: func(network, address string, _ syscall.RawConn) error {
-			host, _, err := net.SplitHostPort(address)
-			if err != nil {
-				return err
-			}
-			ip := net.ParseIP(host)
-			if ip == nil {
-				return fmt.Errorf("webhook dial: not an IP address: %s", host)
-			}
-			return northstar.CheckWebhookAddress(ip, allowPrivate)
-		},
-	}
-	transport := &http.Transport{DialContext: dialer.DialContext, TLSHandshakeTimeout: 5 * time.Second, MaxIdleConnsPerHost: 4, Proxy: nil}
-	return &http.Client{
-		Timeout:       10 * time.Second,
-		Transport:     transport,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
+	return outbound.Client(func(ip net.IP) error { return northstar.CheckWebhookAddress(ip, allowPrivate) }, 10*time.Second, 0)
 }
 
 // Webhook delivery: retries back off from a second to a minute; after

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/northstar-pm/northstar"
 	"github.com/northstar-pm/northstar/internal/oidc"
+	"github.com/northstar-pm/northstar/internal/outbound"
 	"github.com/northstar-pm/northstar/internal/store"
 )
 
@@ -48,7 +50,12 @@ type OIDCConfig struct {
 	// "groups") lists it org admins when they sign in. It only grants:
 	// taking admin rights away stays an admin's decision in Northstar.
 	AdminGroup, GroupsClaim string
-	// HTTP talks to the provider; nil uses a client with a timeout.
+	// AllowPrivate lets the provider be on a loopback or private address
+	// (a Keycloak on the company network). Off, discovery, keys and the
+	// token exchange refuse such addresses, also after a redirect.
+	AllowPrivate bool
+	// HTTP talks to the provider; nil uses a client with a timeout that
+	// keeps to AllowPrivate.
 	HTTP *http.Client
 	// Now replaces the clock when checking token times, for tests.
 	Now func() time.Time
@@ -91,6 +98,15 @@ func (a *App) EnableOIDC(cfg OIDCConfig) (*OIDC, error) {
 	}
 	if cfg.NameClaim == "" {
 		cfg.NameClaim = "name"
+	}
+	if cfg.HTTP == nil {
+		allow := cfg.AllowPrivate
+		cfg.HTTP = outbound.Client(func(ip net.IP) error {
+			if !allow && northstar.PrivateAddress(ip) {
+				return fmt.Errorf("the sign-in provider may not be reached at %s, a loopback or private address (the server's --oidc-allow-private allows it)", ip)
+			}
+			return nil
+		}, 15*time.Second, 5)
 	}
 	if cfg.GroupsClaim == "" {
 		cfg.GroupsClaim = "groups"

@@ -16,7 +16,7 @@ import (
 type oidcFlags struct {
 	issuer, clientID, clientSecret, redirectURL, name, domains string
 	emailClaim, nameClaim, adminGroup, groupsClaim             string
-	createUsers, trustEmail, passwordsOff                      bool
+	createUsers, trustEmail, passwordsOff, allowPrivate        bool
 }
 
 func (o *oidcFlags) register(fs *flag.FlagSet, env Env) {
@@ -34,6 +34,8 @@ func (o *oidcFlags) register(fs *flag.FlagSet, env Env) {
 	fs.BoolVar(&o.trustEmail, "oidc-trust-email", trust, "take the provider's addresses as verified even without email_verified, for directories that vouch for them (env NORTHSTAR_OIDC_TRUST_EMAIL)")
 	off, _ := strconv.ParseBool(envOr(env, "NORTHSTAR_OIDC_PASSWORDS_OFF", "false"))
 	fs.BoolVar(&o.passwordsOff, "oidc-passwords-off", off, "turn local passwords off: everyone signs in with the provider (env NORTHSTAR_OIDC_PASSWORDS_OFF)")
+	allowPrivate, _ := strconv.ParseBool(envOr(env, "NORTHSTAR_OIDC_ALLOW_PRIVATE", "false"))
+	fs.BoolVar(&o.allowPrivate, "oidc-allow-private", allowPrivate, "let the provider be on a loopback or private address, as a company's own Keycloak is (env NORTHSTAR_OIDC_ALLOW_PRIVATE)")
 	fs.StringVar(&o.adminGroup, "oidc-admin-group", envOr(env, "NORTHSTAR_OIDC_ADMIN_GROUP", ""), "members of this provider group become org admins when they sign in (env NORTHSTAR_OIDC_ADMIN_GROUP)")
 	fs.StringVar(&o.groupsClaim, "oidc-groups-claim", envOr(env, "NORTHSTAR_OIDC_GROUPS_CLAIM", "groups"), "ID token claim listing the person's groups (env NORTHSTAR_OIDC_GROUPS_CLAIM)")
 }
@@ -75,7 +77,8 @@ func (o *oidcFlags) enable(ctx context.Context, a *app.App, baseURL string, log 
 	}
 	oc, err := a.EnableOIDC(app.OIDCConfig{Issuer: o.issuer, ClientID: o.clientID, ClientSecret: o.clientSecret,
 		RedirectURL: redirect, Name: name, AllowedDomains: domains, CreateUsers: o.createUsers, PasswordsOff: o.passwordsOff,
-		EmailClaim: o.emailClaim, NameClaim: o.nameClaim, TrustEmail: o.trustEmail, AdminGroup: o.adminGroup, GroupsClaim: o.groupsClaim})
+		EmailClaim: o.emailClaim, NameClaim: o.nameClaim, TrustEmail: o.trustEmail, AdminGroup: o.adminGroup, GroupsClaim: o.groupsClaim,
+		AllowPrivate: o.allowPrivate})
 	if err != nil {
 		return err
 	}

@@ -266,7 +266,7 @@ func newOIDCEnv(t testing.TB, engine store.Engine, p *fakeProvider, configure fu
 	ts := httptest.NewUnstartedServer(nil)
 	base := "http://" + ts.Listener.Addr().String()
 	cfg := app.OIDCConfig{Issuer: p.srv.URL, ClientID: oidcClientID, ClientSecret: oidcClientSecret,
-		RedirectURL: base + "/login/oidc/callback", Name: "Fake IdP"}
+		RedirectURL: base + "/login/oidc/callback", Name: "Fake IdP", AllowPrivate: true} // the fake provider is on loopback
 	if configure != nil {
 		configure(&cfg)
 	}

@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -444,6 +445,30 @@ func TestOutboundRequestsRefusePrivateAddresses(t *testing.T) {
 			t.Errorf("a redirect counted as delivered: %+v", d)
 		}
 	})
+}
+
+// The sign-in provider is called like a webhook: discovery, keys and the
+// token exchange refuse loopback and private addresses unless the server
+// allows them (--oidc-allow-private); redirects are checked the same way
+// (internal/outbound's tests).
+func TestSignInProviderRefusesPrivateAddresses(t *testing.T) {
+	provider := newHookSink(t, nil)
+	for _, allow := range []bool{false, true} {
+		before := provider.hits.Load()
+		a := app.New(storetest.Open(t, store.SQLite), slog.New(slog.NewTextHandler(io.Discard, nil)))
+		oc, err := a.EnableOIDC(app.OIDCConfig{Issuer: provider.URL, ClientID: "northstar", RedirectURL: "http://northstar.test/login/oidc/callback", AllowPrivate: allow})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = oc.Discover(context.Background())
+		reached := provider.hits.Load() > before
+		switch {
+		case !allow && (reached || err == nil || !strings.Contains(err.Error(), "loopback or private address")):
+			t.Errorf("provider on %s, private addresses refused: reached %v, error %v; want refused before any request", provider.URL, reached, err)
+		case allow && !reached:
+			t.Errorf("provider on %s, private addresses allowed: not reached (%v)", provider.URL, err)
+		}
+	}
 }
 
 // runWebhooks delivers webhooks in the background until the test ends.
