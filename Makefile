@@ -87,6 +87,14 @@ fuzz:
 bench: assets
 	NORTHSTAR_TEST_POSTGRES='$(POSTGRES_URL)' go test -run '^$$' -bench . -benchmem ./...
 
+# The soak test: the real server under steady load for SOAKTIME, checking
+# that its memory, threads and open files stay flat (cmd/northstar/soak_test.go).
+# Not part of make test. The go test timeout leaves room for SOAKTIME up to 2h.
+SOAKTIME ?= 10m
+.PHONY: soak
+soak: assets
+	NORTHSTAR_SOAK=$(SOAKTIME) go test -count=1 -run '^TestSoak$$' -v -timeout 3h ./cmd/northstar/
+
 clean:
 	rm -rf bin node_modules $(VENDOR)
 

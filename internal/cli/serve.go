@@ -30,6 +30,7 @@ type serveCmd struct {
 	mailWindow                   time.Duration
 	allowPrivateWebhooks         bool
 	sessionIdle, sessionMax      time.Duration
+	maxInFlight                  int
 	oidc                         oidcFlags
 }
 
@@ -52,6 +53,8 @@ func (c *serveCmd) flags() *flag.FlagSet {
 	fs.BoolVar(&c.allowPrivateWebhooks, "webhooks-allow-private", allowPrivate, "let webhooks call loopback and private addresses (env NORTHSTAR_WEBHOOKS_ALLOW_PRIVATE)")
 	fs.DurationVar(&c.sessionIdle, "session-idle", app.DefaultSessionTTL, "browser sessions end after this long without use")
 	fs.DurationVar(&c.sessionMax, "session-max", app.DefaultSessionMaxAge, "browser sessions end this long after sign-in, however much they are used")
+	maxInFlight, _ := strconv.Atoi(envOr(c.env, "NORTHSTAR_MAX_INFLIGHT", strconv.Itoa(httpx.DefaultMaxInFlight)))
+	fs.IntVar(&c.maxInFlight, "max-inflight", maxInFlight, "requests handled at once; more wait up to "+httpx.DefaultQueueWait.String()+" for a slot, then get 503 (env NORTHSTAR_MAX_INFLIGHT; event streams and health checks not counted)")
 	c.oidc.register(fs, c.env)
 	return fs
 }
@@ -123,6 +126,11 @@ func (c *serveCmd) run(ctx context.Context, args []string) error {
 		return fmt.Errorf("--session-idle and --session-max must be positive")
 	}
 	a.SessionTTL, a.SessionMaxAge = c.sessionIdle, c.sessionMax
+	if c.maxInFlight < 1 {
+		ln.Close()
+		return fmt.Errorf("--max-inflight (env NORTHSTAR_MAX_INFLIGHT) must be a whole number above 0")
+	}
+	srv.Limits.MaxInFlight = c.maxInFlight
 	if c.smtpAddr != "" {
 		a.Mail = &app.MailConfig{Addr: c.smtpAddr, From: c.smtpFrom, Username: c.smtpUser, Password: c.env.Getenv("NORTHSTAR_SMTP_PASSWORD"),
 			Window: c.mailWindow, BaseURL: base}

@@ -18,6 +18,10 @@ type Server struct {
 	api *api.API
 	web *web.Web
 	log *slog.Logger
+
+	// Limits bounds the requests handled at once; zero fields take
+	// httpx's defaults. Set it before calling Handler.
+	Limits httpx.Limits
 }
 
 // New builds the server. baseURL is the public address used in links.
@@ -75,6 +79,7 @@ func (s *Server) Handler() http.Handler {
 		httpx.Log(s.log),
 		httpx.Recover,
 		httpx.SecurityHeaders,
+		httpx.Limit(s.Limits),
 		httpx.CSRF,
 		httpx.Authenticate(s.app),
 		httpx.Audit(s.log),
