@@ -37,13 +37,20 @@ type PortfolioFeature struct {
 	Horizon    Horizon       `json:"horizon"`
 	Start      Date          `json:"start"`
 	End        Date          `json:"end"`
+	// Release is the release it is planned for, nil for none, and
+	// ReleaseTarget that release's target date (zero without one).
+	Release       *NamedRef `json:"release"`
+	ReleaseTarget Date      `json:"release_target"`
 }
 
 // Portfolio is the head of product's Monday page.
 type Portfolio struct {
-	Board      []*StageColumn      `json:"board"`
-	Roadmap    []*PortfolioFeature `json:"roadmap"`
-	Objectives []*Objective        `json:"objectives"`
+	Board   []*StageColumn      `json:"board"`
+	Roadmap []*PortfolioFeature `json:"roadmap"`
+	// Releases are the releases with a target date, not yet released,
+	// by product and date: the markers of the roadmap's timeline.
+	Releases   []*Release   `json:"releases"`
+	Objectives []*Objective `json:"objectives"`
 }
 
 // NewStageBoard puts products into a column per stage, in lifecycle order.

@@ -16,14 +16,14 @@ import (
 const insightDays = 250
 
 // Portfolio returns the stage board (with the stage each product's first
-// higher-is-better metric suggests), the roadmap features of every
-// product and the company objectives with their roll-up.
+// higher-is-better metric suggests), the roadmap features and coming
+// releases of every product and the company objectives with their roll-up.
 func (a *App) Portfolio(ctx context.Context) (*northstar.Portfolio, error) {
 	user, err := currentUser(ctx)
 	if err != nil {
 		return nil, err
 	}
-	pf := &northstar.Portfolio{Roadmap: []*northstar.PortfolioFeature{}}
+	pf := &northstar.Portfolio{Roadmap: []*northstar.PortfolioFeature{}, Releases: []*northstar.Release{}}
 	err = a.db.View(ctx, func(tx *store.Tx) error {
 		ps, err := tx.FindProducts(ctx, user, northstar.ProductFilter{})
 		if err != nil {
@@ -52,6 +52,15 @@ func (a *App) Portfolio(ctx context.Context) (*northstar.Portfolio, error) {
 		for _, f := range fs {
 			if readable[f.ProductKey] {
 				pf.Roadmap = append(pf.Roadmap, f)
+			}
+		}
+		rs, err := tx.FindPortfolioReleases(ctx)
+		if err != nil {
+			return err
+		}
+		for _, r := range rs {
+			if readable[r.ProductKey] {
+				pf.Releases = append(pf.Releases, r)
 			}
 		}
 		return nil

@@ -72,6 +72,30 @@ func seedPortfolioData(a *app.App, ctx context.Context, progress func(string)) (
 	if _, err := a.CreateFeature(as, "SALES", northstar.FeatureInput{Title: str("Family sharing"), Horizon: &now}); err != nil {
 		return false, err
 	}
+	// Dated work in two products, some in a release, for the portfolio's
+	// timeline.
+	for _, w := range []struct {
+		key, title, release string
+		status              northstar.FeatureStatus
+		start, end, target  int
+	}{
+		{"BOOK", "Barcode scanning on any phone", "Spring", northstar.FeatureInProgress, -25, 35, 42},
+		{"BOOK", "Reorder suggestions", "", northstar.FeaturePlanned, 30, 110, 0},
+		{"SALES", "Gift subscriptions", "Gifts", northstar.FeaturePlanned, 10, 70, 75},
+	} {
+		in := northstar.FeatureInput{Title: str(w.title), Status: &w.status,
+			Start: northstar.Optional[northstar.Date]{Set: true, Value: day(w.start)}, End: northstar.Optional[northstar.Date]{Set: true, Value: day(w.end)}}
+		if w.release != "" {
+			r, err := a.SaveRelease(as, w.key, 0, 0, northstar.ReleaseInput{Name: w.release, Target: day(w.target)})
+			if err != nil {
+				return false, err
+			}
+			in.Release = northstar.Optional[int64]{Set: true, Value: r.ID}
+		}
+		if _, err := a.CreateFeature(as, w.key, in); err != nil {
+			return false, err
+		}
+	}
 	if _, err := a.SetPortalSettings(as, "SALES", northstar.PortalSettings{Enabled: true}); err != nil {
 		return false, err
 	}
@@ -257,13 +281,19 @@ func TestPortfolioDoneWhen(t *testing.T) {
 	screenshot(t, ctx, "portfolio-04-release-told")
 
 	// The portfolio: SALES in the introduction column with the curve's
-	// hint, the roadmap across products, and this month's digest.
-	var column, roadmap, digest string
+	// hint, the roadmap across products as a timeline (a group per
+	// product, what has no dates listed below), and this month's digest.
+	var column, roadmap, undated, digest string
+	var groups, bars []string
 	err = chromedp.Do(ctx,
 		clickAndLoad(`a[href="/portfolio"]`),
 		chromedp.WaitVisible(`#stage-board`),
+		chromedp.WaitVisible(`#portfolio-timeline svg`),
 		into(&column, chromedp.Text(`.stage-column[data-stage="introduction"]`)),
 		into(&roadmap, chromedp.Text(`#portfolio-roadmap`)),
+		into(&undated, chromedp.Text(`#portfolio-undated`)),
+		into(&groups, chromedp.Evaluate[[]string](`[...document.querySelectorAll('#portfolio-timeline a.tl-group-link')].map(a => a.getAttribute('href'))`)),
+		into(&bars, chromedp.Evaluate[[]string](`[...document.querySelectorAll('#portfolio-timeline a.tl-link')].filter(a => a.querySelector('.tl-bar')).map(a => a.getAttribute('href'))`)),
 	)
 	if err != nil {
 		t.Fatalf("portfolio: %v", err)
@@ -271,8 +301,14 @@ func TestPortfolioDoneWhen(t *testing.T) {
 	if !strings.Contains(column, "SALES") || !strings.Contains(column, "curve: Growth") {
 		t.Errorf("introduction column = %q", column)
 	}
-	if !strings.Contains(roadmap, "Family sharing") {
-		t.Errorf("roadmap = %q", roadmap)
+	if !strings.Contains(roadmap, "Family sharing") || !strings.Contains(strings.ToLower(undated), "1 feature without dates") {
+		t.Errorf("roadmap = %q, undated = %q", roadmap, undated)
+	}
+	if want := "/products/BOOK/roadmap /products/SALES/roadmap"; strings.Join(groups, " ") != want {
+		t.Errorf("timeline groups = %q, want %s", groups, want)
+	}
+	if want := "/products/BOOK/features/BOOK-1 /products/BOOK/features/BOOK-2 /products/SALES/features/SALES-3"; strings.Join(bars, " ") != want {
+		t.Errorf("timeline bars = %q, want %s", bars, want)
 	}
 	screenshot(t, ctx, "portfolio-05-board")
 	err = chromedp.Do(ctx,
@@ -287,4 +323,24 @@ func TestPortfolioDoneWhen(t *testing.T) {
 		t.Errorf("digest = %q", digest)
 	}
 	screenshot(t, ctx, "portfolio-06-shipped")
+
+	// The timeline in the dark theme, then on a phone, where it scrolls
+	// sideways inside its card; in a second window (each window has its
+	// own time limit).
+	dark := newBrowser(t, 1280, 1000)
+	signIn(t, dark, ts.URL, "pm@northstar.test")
+	err = chromedp.Do(dark,
+		chromedp.Click(`#theme-toggle`),
+		chromedp.Navigate(ts.URL+"/portfolio"),
+		chromedp.WaitVisible(`#portfolio-timeline svg`),
+	)
+	if err != nil {
+		t.Fatalf("portfolio, dark: %v", err)
+	}
+	screenshot(t, dark, "portfolio-07-timeline-dark")
+	err = chromedp.Do(dark, chromedp.EmulateViewport(390, 844), settle())
+	if err != nil {
+		t.Fatalf("portfolio on a phone: %v", err)
+	}
+	screenshot(t, dark, "portfolio-08-timeline-phone-dark")
 }

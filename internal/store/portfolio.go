@@ -13,11 +13,13 @@ import (
 )
 
 // FindPortfolioFeatures lists the features of every product that are on
-// the roadmap (a horizon or dates) and not yet released or rejected.
+// the roadmap (a horizon or dates) and not yet released or rejected, with
+// their release's name and target date.
 func (tx *Tx) FindPortfolioFeatures(ctx context.Context) ([]*northstar.PortfolioFeature, error) {
-	rows, err := tx.query(ctx, `SELECT p.key, f.number, f.title, f.status, COALESCE(f.horizon, ''), f.start_date, f.end_date
+	rows, err := tx.query(ctx, `SELECT p.key, f.number, f.title, f.status, COALESCE(f.horizon, ''), f.start_date, f.end_date, r.id, r.name, r.target_date
 		FROM features f JOIN products p ON p.id = f.product_id
-		WHERE f.status NOT IN ('released', 'rejected') AND (COALESCE(f.horizon, '') <> '' OR f.start_date IS NOT NULL)
+		LEFT JOIN releases r ON r.id = f.release_id
+		WHERE f.status NOT IN ('released', 'rejected') AND (COALESCE(f.horizon, '') <> '' OR f.start_date IS NOT NULL OR f.end_date IS NOT NULL)
 		ORDER BY p.key, f.number`)
 	if err != nil {
 		return nil, fmt.Errorf("portfolio features: %w", err)
@@ -27,8 +29,10 @@ func (tx *Tx) FindPortfolioFeatures(ctx context.Context) ([]*northstar.Portfolio
 	for rows.Next() {
 		var f northstar.PortfolioFeature
 		var n int64
-		var start, end sql.NullTime
-		if err := rows.Scan(&f.ProductKey, &n, &f.Title, &f.Status, &f.Horizon, &start, &end); err != nil {
+		var start, end, target sql.NullTime
+		var releaseID sql.NullInt64
+		var releaseName sql.NullString
+		if err := rows.Scan(&f.ProductKey, &n, &f.Title, &f.Status, &f.Horizon, &start, &end, &releaseID, &releaseName, &target); err != nil {
 			return nil, fmt.Errorf("portfolio features: %w", err)
 		}
 		f.Ref = fmt.Sprintf("%s-%d", f.ProductKey, n)
@@ -38,9 +42,38 @@ func (tx *Tx) FindPortfolioFeatures(ctx context.Context) ([]*northstar.Portfolio
 		if end.Valid {
 			f.End = northstar.Date{Time: dateOnly(end.Time)}
 		}
+		if releaseID.Valid {
+			f.Release = &northstar.NamedRef{ID: releaseID.Int64, Name: releaseName.String}
+		}
+		if target.Valid {
+			f.ReleaseTarget = northstar.Date{Time: dateOnly(target.Time)}
+		}
 		out = append(out, &f)
 	}
 	return out, rows.Err()
+}
+
+// FindPortfolioReleases lists the releases of every product that have a
+// target date and are not yet released, by product and date.
+func (tx *Tx) FindPortfolioReleases(ctx context.Context) ([]*northstar.Release, error) {
+	rows, err := tx.query(ctx, releaseSelect+` WHERE r.target_date IS NOT NULL AND r.status <> 'released' ORDER BY p.key, r.target_date, r.id`)
+	if err != nil {
+		return nil, fmt.Errorf("portfolio releases: %w", err)
+	}
+	out := []*northstar.Release{}
+	for rows.Next() {
+		r, err := scanRelease(rows)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("portfolio releases: %w", err)
+		}
+		out = append(out, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("portfolio releases: %w", err)
+	}
+	return out, tx.fillReleaseProgress(ctx, out)
 }
 
 // FindShipped lists every released feature with when it shipped: its

@@ -1,13 +1,13 @@
 package web
 
 // The roadmap's pictures, drawn on the server as SVG: the timeline (on the
-// roadmap page, on the shared page and as a standalone image to download)
-// and the value/effort 2×2 of the prioritisation page. Like the
-// sparklines they use attributes and classes only: the content security
-// policy allows no inline styles. Every element carries a presentation
-// attribute for its colour, which the page's stylesheet (roadmap.css)
-// overrides by class for the light and dark themes; the standalone image
-// has no stylesheet and keeps the attributes.
+// roadmap page, on the shared page, as a standalone image to download and,
+// across products, on the portfolio page) and the value/effort 2×2 of the
+// prioritisation page. Like the sparklines they use attributes and classes
+// only: the content security policy allows no inline styles. Every element
+// carries a presentation attribute for its colour, which the page's
+// stylesheet (roadmap.css) overrides by class for the light and dark
+// themes; the standalone image has no stylesheet and keeps the attributes.
 
 import (
 	"cmp"
@@ -66,6 +66,7 @@ const (
 	rmScaleQuarters  = "quarters"
 	rmGroupTheme     = "theme"
 	rmGroupObjective = "objective"
+	rmGroupProduct   = "product" // the portfolio's: a row group per product
 	rmLabelW         = 280.0
 	rmRowH           = 30.0
 	rmGroupH         = 30.0
@@ -77,9 +78,15 @@ const (
 // roadmapTimelineSpec says how to draw a timeline.
 type roadmapTimelineSpec struct {
 	Scale string // rmScaleMonths or rmScaleQuarters
-	Group string // rmGroupTheme or rmGroupObjective
-	// LinkBase, when set, links each feature's row to LinkBase + its ref.
-	LinkBase string
+	Group string // rmGroupTheme, rmGroupObjective or rmGroupProduct
+	// Products are the groups of rmGroupProduct, in order. Each
+	// product's heading links to its roadmap and carries its releases'
+	// markers, as the roadmap's features and releases span products.
+	Products []*northstar.PortfolioProduct
+	// LinkBase, when set, links each feature's row to LinkBase + its ref;
+	// LinkFeatures links it to its page in its own product.
+	LinkBase     string
+	LinkFeatures bool
 	// Standalone draws a document of its own (the export): with the XML
 	// namespace, a white page and a heading.
 	Standalone bool
@@ -87,10 +94,12 @@ type roadmapTimelineSpec struct {
 	Now        time.Time
 }
 
-// roadmapTimelineRow is a group heading (F nil) or a feature under one.
+// roadmapTimelineRow is a group heading (F nil) or a feature under one;
+// Product is the group's product when grouped by product.
 type roadmapTimelineRow struct {
-	Group string
-	F     *northstar.Feature
+	Group   string
+	Product *northstar.PortfolioProduct
+	F       *northstar.Feature
 }
 
 // roadmapTimeline is a drawn timeline and what it could not place.
@@ -129,9 +138,11 @@ func featureSpan(f *northstar.Feature) (time.Time, time.Time, bool) {
 }
 
 // roadmapTimelineGroups orders the scheduled features into groups: by theme
-// (themes by name, then those without one) or by objective (a feature
-// serving two objectives shows under both, then those serving none).
-func roadmapTimelineGroups(rm *app.Roadmap, fs []*northstar.Feature, group string) []roadmapTimelineRow {
+// (themes by name, then those without one), by objective (a feature
+// serving two objectives shows under both, then those serving none) or by
+// product (the spec's products in order; one with no feature on the
+// timeline still shows when marked says it has a release there).
+func roadmapTimelineGroups(rm *app.Roadmap, fs []*northstar.Feature, spec roadmapTimelineSpec, marked map[string]bool) []roadmapTimelineRow {
 	slices.SortStableFunc(fs, func(a, b *northstar.Feature) int {
 		as, _, _ := featureSpan(a)
 		bs, _, _ := featureSpan(b)
@@ -151,7 +162,21 @@ func roadmapTimelineGroups(rm *app.Roadmap, fs []*northstar.Feature, group strin
 			rows = append(rows, roadmapTimelineRow{Group: name, F: f})
 		}
 	}
-	if group == rmGroupObjective {
+	if spec.Group == rmGroupProduct {
+		for _, p := range spec.Products {
+			head := roadmapTimelineRow{Group: p.Key + " " + p.Name, Product: p}
+			n := len(rows)
+			add(head.Group, func(f *northstar.Feature) bool { return f.ProductKey == p.Key })
+			if len(rows) == n && marked[p.Key] {
+				rows = append(rows, head)
+			}
+			for i := n; i < len(rows); i++ {
+				rows[i].Product = p
+			}
+		}
+		return rows
+	}
+	if spec.Group == rmGroupObjective {
 		for _, o := range rm.Objectives {
 			add(o.Title, func(f *northstar.Feature) bool {
 				return slices.ContainsFunc(f.Objectives, func(r northstar.NamedRef) bool { return r.ID == o.ID })
@@ -168,8 +193,9 @@ func roadmapTimelineGroups(rm *app.Roadmap, fs []*northstar.Feature, group strin
 }
 
 // drawRoadmapTimeline draws the roadmap's features with dates as bars over
-// months or quarters, grouped by theme or objective, with each release as
-// a marker at its target date and a line at today.
+// months or quarters, grouped by theme, objective or product, with each
+// release as a marker at its target date (under the axis, or by product in
+// its heading) and a line at today.
 func drawRoadmapTimeline(rm *app.Roadmap, spec roadmapTimelineSpec) roadmapTimeline {
 	esc := html.EscapeString
 	unit := 1
@@ -235,49 +261,81 @@ func drawRoadmapTimeline(rm *app.Roadmap, spec roadmapTimelineSpec) roadmapTimel
 	}
 	inside := func(t time.Time) bool { p := rmMonthPos(t); return p >= float64(m0) && p <= m1 }
 
-	rows := roadmapTimelineGroups(rm, scheduled, spec.Group)
 	// Releases in the period, with their labels stacked in lanes so
-	// that close dates do not overlap.
+	// that close dates do not overlap: under the axis, or each product's
+	// in its heading.
 	type marker struct {
 		r    *northstar.Release
 		x    float64
 		lane int
 		left bool
 	}
-	var markers []marker
-	var laneEnd []float64
-	for _, r := range rm.Releases {
-		if r.Target.IsZero() || !inside(r.Target.Time) {
-			continue
-		}
-		label := releaseLabel(r)
-		mx := x(r.Target.Time)
-		textW := float64(utf8.RuneCountInString(label))*6.6 + 16
-		left := mx+textW > width-4
-		from, to := mx, mx+textW
-		if left {
-			from, to = mx-textW, mx
-		}
-		lane := 0
-		for lane < len(laneEnd) && laneEnd[lane] > from {
-			lane++
-		}
-		if lane == len(laneEnd) {
-			if lane >= 3 {
-				lane = 2
-			} else {
-				laneEnd = append(laneEnd, 0)
+	place := func(rs []*northstar.Release) ([]marker, int) {
+		var markers []marker
+		var laneEnd []float64
+		for _, r := range rs {
+			if r.Target.IsZero() || !inside(r.Target.Time) {
+				continue
 			}
+			label := releaseLabel(r)
+			mx := x(r.Target.Time)
+			textW := float64(utf8.RuneCountInString(label))*6.6 + 16
+			left := mx+textW > width-4
+			from, to := mx, mx+textW
+			if left {
+				from, to = mx-textW, mx
+			}
+			lane := 0
+			for lane < len(laneEnd) && laneEnd[lane] > from {
+				lane++
+			}
+			if lane == len(laneEnd) {
+				if lane >= 3 {
+					lane = 2
+				} else {
+					laneEnd = append(laneEnd, 0)
+				}
+			}
+			laneEnd[lane] = to + 8
+			markers = append(markers, marker{r, mx, lane, left})
 		}
-		laneEnd[lane] = to + 8
-		markers = append(markers, marker{r, mx, lane, left})
+		return markers, len(laneEnd)
 	}
-	lanes := max(len(laneEnd), 1)
+	var markers []marker
+	lanes := 0
+	productMarkers := map[string][]marker{}
+	productLanes := map[string]int{}
+	marked := map[string]bool{}
+	if spec.Group == rmGroupProduct {
+		rs := map[string][]*northstar.Release{}
+		for _, r := range rm.Releases {
+			rs[r.ProductKey] = append(rs[r.ProductKey], r)
+		}
+		for key, list := range rs {
+			productMarkers[key], productLanes[key] = place(list)
+			marked[key] = len(productMarkers[key]) > 0
+		}
+	} else {
+		markers, lanes = place(rm.Releases)
+		lanes = max(lanes, 1)
+	}
+	rows := roadmapTimelineGroups(rm, scheduled, spec, marked)
+	headingH := func(row roadmapTimelineRow) float64 {
+		if row.Product == nil {
+			return rmGroupH
+		}
+		return rmGroupH + float64(max(productLanes[row.Product.Key], 1)-1)*rmLaneH
+	}
 	top := rmAxisH + float64(lanes)*rmLaneH + 6
 	height := top + 8
+	released, products := len(markers), 0
 	for _, row := range rows {
 		if row.F == nil {
-			height += rmGroupH
+			height += headingH(row)
+			if row.Product != nil {
+				released += len(productMarkers[row.Product.Key])
+				products++
+			}
 		} else {
 			height += rmRowH
 		}
@@ -292,7 +350,11 @@ func drawRoadmapTimeline(rm *app.Roadmap, spec roadmapTimelineSpec) roadmapTimel
 	total := height + offset
 
 	var b strings.Builder
-	summary := fmt.Sprintf("Roadmap timeline by %s: %d features with dates, %d releases", map[bool]string{true: "quarter", false: "month"}[unit == 3], len(scheduled), len(markers))
+	by := map[bool]string{true: "quarter", false: "month"}[unit == 3]
+	summary := fmt.Sprintf("Roadmap timeline by %s: %d features with dates, %d releases", by, len(scheduled), released)
+	if spec.Group == rmGroupProduct {
+		summary = fmt.Sprintf("Roadmap timeline across %d products by %s: %d features with dates, %d releases", products, by, len(scheduled), released)
+	}
 	if spec.Standalone {
 		fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%g" height="%g" viewBox="0 0 %g %g" font-family="%s" font-size="12">`, width, total, width, total, rmFont)
 		fmt.Fprintf(&b, `<title>%s</title><rect width="%g" height="%g" fill="%s"/>`, esc(spec.Heading), width, total, rmInkPaper)
@@ -325,26 +387,52 @@ func drawRoadmapTimeline(rm *app.Roadmap, spec roadmapTimelineSpec) roadmapTimel
 	if len(markers) > 0 {
 		fmt.Fprintf(&b, `<text class="tl-lane-title" x="12" y="%g" fill="%s" font-size="11" font-weight="600">RELEASES</text>`, rmAxisH+15, rmInkMuted)
 	}
-	fmt.Fprintf(&b, `<line class="tl-axis-line" x1="0" x2="%g" y1="%g" y2="%g" stroke="%s"/>`, width, top-3, top-3, rmInkGrid)
+	if lanes > 0 {
+		fmt.Fprintf(&b, `<line class="tl-axis-line" x1="0" x2="%g" y1="%g" y2="%g" stroke="%s"/>`, width, top-3, top-3, rmInkGrid)
+	}
 
-	// The rows.
+	// The rows; a product's heading spans its rows, for its releases.
+	type span struct {
+		key         string
+		top, bottom float64
+	}
+	var spans []span
 	y := top
 	if len(rows) == 0 {
 		fmt.Fprintf(&b, `<text class="tl-empty" x="12" y="%g" fill="%s">No feature has dates yet.</text>`, y+rmRowH, rmInkMuted)
 	}
 	for _, row := range rows {
 		if row.F == nil {
-			fmt.Fprintf(&b, `<rect class="tl-group-bg" x="0" y="%g" width="%g" height="%g" fill="%s"/>`, y+2, width, rmGroupH-4, rmInkBand)
-			fmt.Fprintf(&b, `<text class="tl-group" x="12" y="%g" fill="%s" font-weight="700">%s</text>`, y+rmGroupH/2+4, rmInkText, esc(roadmapClip(row.Group, 60)))
-			y += rmGroupH
+			h := headingH(row)
+			fmt.Fprintf(&b, `<rect class="tl-group-bg" x="0" y="%g" width="%g" height="%g" fill="%s"/>`, y+2, width, h-4, rmInkBand)
+			if p := row.Product; p != nil {
+				if len(spans) > 0 {
+					spans[len(spans)-1].bottom = y
+				}
+				spans = append(spans, span{key: p.Key, top: y})
+				keyW := float64(utf8.RuneCountInString(p.Key))*7 + 8
+				room := rmLabelW - 12 - keyW - 12
+				fmt.Fprintf(&b, `<a class="tl-group-link" href="%s"><title>%s</title>`, esc(roadmapURL(p.Key, "")), esc(p.Key+" "+p.Name+" · its roadmap"))
+				fmt.Fprintf(&b, `<text class="tl-group" x="12" y="%g" fill="%s" font-weight="700"><tspan class="tl-group-key" fill="%s" font-family="ui-monospace, SFMono-Regular, Menlo, Consolas, monospace" font-size="11">%s</tspan> <tspan x="%g">%s</tspan></text></a>`,
+					y+rmGroupH/2+4, rmInkText, rmInkMuted, esc(p.Key), 12+keyW, esc(roadmapClip(p.Name, int(room/7.2))))
+			} else {
+				fmt.Fprintf(&b, `<text class="tl-group" x="12" y="%g" fill="%s" font-weight="700">%s</text>`, y+rmGroupH/2+4, rmInkText, esc(roadmapClip(row.Group, 60)))
+			}
+			y += h
 			continue
 		}
 		f := row.F
 		s, e, _ := featureSpan(f)
 		mid := y + rmRowH/2
 		tip := featureTip(f, rm.Internal)
+		href := ""
 		if spec.LinkBase != "" {
-			fmt.Fprintf(&b, `<a class="tl-link" href="%s">`, esc(spec.LinkBase+f.Ref))
+			href = spec.LinkBase + f.Ref
+		} else if spec.LinkFeatures {
+			href = featureURL(f.ProductKey, f.Ref)
+		}
+		if href != "" {
+			fmt.Fprintf(&b, `<a class="tl-link" href="%s">`, esc(href))
 		} else {
 			b.WriteString(`<g class="tl-item">`)
 		}
@@ -371,17 +459,20 @@ func drawRoadmapTimeline(rm *app.Roadmap, spec roadmapTimelineSpec) roadmapTimel
 			}
 			fmt.Fprintf(&b, `<rect class="tl-bar-edge fs-%s" x="%.1f" y="%g" width="%.1f" height="16" rx="4" fill="none" stroke="%s"/>`, f.Status, x1, mid-8, x2-x1, fill)
 		}
-		if spec.LinkBase != "" {
+		if href != "" {
 			b.WriteString(`</a>`)
 		} else {
 			b.WriteString(`</g>`)
 		}
 		y += rmRowH
 	}
+	if len(spans) > 0 {
+		spans[len(spans)-1].bottom = y
+	}
 
-	// Releases: a diamond and a name in their lane, a dashed line down.
-	for _, m := range markers {
-		ly := rmAxisH + float64(m.lane)*rmLaneH + 14
+	// Releases: a diamond and a name in their lane, a dashed line down
+	// to the bottom, or to the end of their product's rows.
+	drawMarker := func(m marker, ly, bottom float64) {
 		class := "tl-release"
 		if m.r.Status == northstar.ReleaseReleased {
 			class += " is-released"
@@ -390,13 +481,21 @@ func drawRoadmapTimeline(rm *app.Roadmap, spec roadmapTimelineSpec) roadmapTimel
 			class += " is-mvp"
 		}
 		fmt.Fprintf(&b, `<g class="%s"><title>%s</title>`, class, esc(releaseTip(m.r)))
-		fmt.Fprintf(&b, `<line class="tl-release-line" x1="%.1f" x2="%.1f" y1="%g" y2="%g" stroke="%s" stroke-dasharray="4 3"/>`, m.x, m.x, ly, height, rmInkAccent)
+		fmt.Fprintf(&b, `<line class="tl-release-line" x1="%.1f" x2="%.1f" y1="%g" y2="%g" stroke="%s" stroke-dasharray="4 3"/>`, m.x, m.x, ly, bottom, rmInkAccent)
 		fmt.Fprintf(&b, `<path class="tl-release-mark" d="M%.1f %gl5 5-5 5-5-5z" fill="%s"/>`, m.x, ly-9, rmInkAccent)
 		tx, anchor := m.x+9, "start"
 		if m.left {
 			tx, anchor = m.x-9, "end"
 		}
 		fmt.Fprintf(&b, `<text class="tl-release-label" x="%.1f" y="%g" text-anchor="%s" fill="%s" font-size="11.5" font-weight="600">%s</text></g>`, tx, ly, anchor, rmInkAccent, esc(releaseLabel(m.r)))
+	}
+	for _, m := range markers {
+		drawMarker(m, rmAxisH+float64(m.lane)*rmLaneH+14, height)
+	}
+	for _, sp := range spans {
+		for _, m := range productMarkers[sp.key] {
+			drawMarker(m, sp.top+rmGroupH/2+4+float64(m.lane)*rmLaneH, sp.bottom)
+		}
 	}
 	// Today.
 	if inside(now) {
