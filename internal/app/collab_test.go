@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -217,7 +218,12 @@ func TestWebhooks(t *testing.T) {
 			}
 		}
 		mu.Unlock()
-		ds, err := f.app.Deliveries(pm, "BOOK", w.ID)
+		// The receiver answers before the sender records the answer.
+		var ds []*northstar.Delivery
+		waitFor(t, 20*time.Second, func() bool {
+			ds, err = f.app.Deliveries(pm, "BOOK", w.ID)
+			return err == nil && len(ds) == 5 && !slices.ContainsFunc(ds, func(d *northstar.Delivery) bool { return d.Status != "delivered" })
+		})
 		if err != nil || len(ds) != 5 || ds[0].Status != "delivered" || *ds[0].ResponseCode != 200 {
 			t.Fatalf("deliveries: %+v %v", ds, err)
 		}
