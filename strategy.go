@@ -278,6 +278,49 @@ type KeyResult struct {
 	Target   float64    `json:"target"`
 	Current  float64    `json:"current"`
 	CheckIns []*CheckIn `json:"check_ins"`
+	// Features are the features meant to move it, released first.
+	Features []*KeyResultFeature `json:"features"`
+}
+
+// KeyResultFeature is a feature linked to a key result as meant to move
+// it: output set against the outcome.
+type KeyResultFeature struct {
+	Product    string        `json:"product"`
+	Ref        string        `json:"ref"`
+	Title      string        `json:"title"`
+	Status     FeatureStatus `json:"status"`
+	ReleasedAt *time.Time    `json:"released_at"`
+	// Then is the key result's value when the feature was released, to
+	// compare with Current; nil until it is released.
+	Then      *float64 `json:"value_at_release"`
+	ProductID int64    `json:"-"`
+}
+
+// MaxKeyResultFeatures bounds the features linked to one key result.
+const MaxKeyResultFeatures = 20
+
+// ValueAt returns the key result's value at t: its last check-in at or
+// before t, or its start value before the first.
+func (kr *KeyResult) ValueAt(t time.Time) float64 {
+	v := kr.Start
+	for _, c := range kr.CheckIns { // in time order
+		if c.At.After(t) {
+			break
+		}
+		v = c.Value
+	}
+	return v
+}
+
+// SetOutcomes fills each released feature's value at release from the
+// check-ins (which must be loaded).
+func (kr *KeyResult) SetOutcomes() {
+	for _, f := range kr.Features {
+		if f.ReleasedAt != nil {
+			v := kr.ValueAt(*f.ReleasedAt)
+			f.Then = &v
+		}
+	}
 }
 
 // Progress is how far the current value has come from start to target,

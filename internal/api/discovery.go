@@ -40,6 +40,8 @@ func (a *API) discoveryRoutes() []httpx.Route {
 		{Method: "PATCH", Pattern: "/api/v1/objectives/{id}/key-results/{kr}", Handler: authed(a.updateKeyResult)},
 		{Method: "DELETE", Pattern: "/api/v1/objectives/{id}/key-results/{kr}", Handler: authed(a.deleteKeyResult)},
 		{Method: "POST", Pattern: "/api/v1/objectives/{id}/key-results/{kr}/check-ins", Handler: authed(a.checkIn)},
+		{Method: "POST", Pattern: "/api/v1/objectives/{id}/key-results/{kr}/features", Handler: authed(a.linkKeyResultFeature)},
+		{Method: "DELETE", Pattern: "/api/v1/objectives/{id}/key-results/{kr}/features/{ref}", Handler: authed(a.unlinkKeyResultFeature)},
 
 		{Method: "GET", Pattern: "/api/v1/customers", Handler: authed(a.listCustomers)},
 		{Method: "POST", Pattern: "/api/v1/customers", Handler: authed(a.createCustomer)},
@@ -490,11 +492,7 @@ func (a *API) addKeyResult(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) updateKeyResult(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	krID, err := pathID(r, "kr")
+	id, krID, err := keyResultPath(r)
 	if err != nil {
 		return err
 	}
@@ -545,11 +543,7 @@ func (a *API) updateKeyResult(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) deleteKeyResult(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	krID, err := pathID(r, "kr")
+	id, krID, err := keyResultPath(r)
 	if err != nil {
 		return err
 	}
@@ -567,11 +561,7 @@ type checkInRequest struct {
 }
 
 func (a *API) checkIn(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	krID, err := pathID(r, "kr")
+	id, krID, err := keyResultPath(r)
 	if err != nil {
 		return err
 	}
@@ -588,6 +578,54 @@ func (a *API) checkIn(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeObjective(w, http.StatusCreated, o)
 	return nil
+}
+
+type keyResultFeatureRequest struct {
+	Feature string `json:"feature"`
+}
+
+// linkKeyResultFeature links a feature to a key result as meant to move it.
+func (a *API) linkKeyResultFeature(w http.ResponseWriter, r *http.Request) error {
+	id, krID, err := keyResultPath(r)
+	if err != nil {
+		return err
+	}
+	var req keyResultFeatureRequest
+	if err := httpx.DecodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	if strings.TrimSpace(req.Feature) == "" {
+		return northstar.FieldError("feature", "feature is required: the ref of the feature meant to move the key result, like BOOK-12.")
+	}
+	o, err := a.app.LinkKeyResultFeature(r.Context(), id, krID, req.Feature)
+	if err != nil {
+		return err
+	}
+	writeObjective(w, http.StatusOK, o)
+	return nil
+}
+
+// unlinkKeyResultFeature removes a feature from a key result.
+func (a *API) unlinkKeyResultFeature(w http.ResponseWriter, r *http.Request) error {
+	id, krID, err := keyResultPath(r)
+	if err != nil {
+		return err
+	}
+	o, err := a.app.UnlinkKeyResultFeature(r.Context(), id, krID, r.PathValue("ref"))
+	if err != nil {
+		return err
+	}
+	writeObjective(w, http.StatusOK, o)
+	return nil
+}
+
+// keyResultPath reads an objective's and a key result's ids from the path.
+func keyResultPath(r *http.Request) (id, krID int64, err error) {
+	if id, err = pathID(r, "id"); err != nil {
+		return 0, 0, err
+	}
+	krID, err = pathID(r, "kr")
+	return id, krID, err
 }
 
 // --- Customers ---

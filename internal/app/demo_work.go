@@ -245,6 +245,16 @@ func (a *App) seedDemoWork(ctx context.Context, users map[string]*northstar.User
 		}
 		featureRefs[i] = f.Ref
 	}
+	// The features meant to move the objective's first key result
+	// (stock-outs): the objective page sets them against its check-ins.
+	// Barcode scanning shipped with 1.0 during the quarter.
+	for i, df := range demoFeatures {
+		if df.objective || i == 0 {
+			if _, err := a.LinkKeyResultFeature(pm, po1.ID, po1.KeyResults[0].ID, featureRefs[i]); err != nil {
+				return fmt.Errorf("demo key result feature %s: %w", featureRefs[i], err)
+			}
+		}
+	}
 
 	progress("feedback")
 	feedback := []struct {

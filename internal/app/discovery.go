@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/northstar-pm/northstar"
@@ -239,7 +240,7 @@ func (a *App) Objectives(ctx context.Context, key string) ([]*northstar.Objectiv
 			return err
 		}
 		if key != "" || len(out) == 0 {
-			return nil
+			return hideUnreadableFeatures(ctx, tx, user, out...)
 		}
 		ids := make([]int64, len(out))
 		byID := map[int64]*northstar.Objective{}
@@ -253,7 +254,7 @@ func (a *App) Objectives(ctx context.Context, key string) ([]*northstar.Objectiv
 		for _, c := range children {
 			byID[*c.ParentID].Children = append(byID[*c.ParentID].Children, c)
 		}
-		return nil
+		return hideUnreadableFeatures(ctx, tx, user, out...)
 	})
 	return out, err
 }
@@ -263,10 +264,84 @@ func (a *App) Objective(ctx context.Context, id int64) (*northstar.Objective, er
 	var o *northstar.Objective
 	err := a.db.View(ctx, func(tx *store.Tx) error {
 		var err error
-		_, o, err = loadObjective(ctx, tx, id, false)
-		return err
+		var user *northstar.User
+		if user, o, err = loadObjective(ctx, tx, id, false); err != nil {
+			return err
+		}
+		return hideUnreadableFeatures(ctx, tx, user, o)
 	})
 	return o, err
+}
+
+// hideUnreadableFeatures drops the features linked to key results that
+// belong to products the user may not read: a company objective's key
+// results may be moved by any product's features, and the objective is
+// shown to everyone.
+func hideUnreadableFeatures(ctx context.Context, tx *store.Tx, user *northstar.User, objs ...*northstar.Objective) error {
+	if user.Admin {
+		return nil
+	}
+	var member map[int64]bool
+	for _, o := range objs {
+		if err := hideUnreadableFeatures(ctx, tx, user, o.Children...); err != nil {
+			return err
+		}
+		for _, kr := range o.KeyResults {
+			kept := kr.Features[:0]
+			for _, f := range kr.Features {
+				if member == nil {
+					var err error
+					if member, err = tx.MemberProducts(ctx, user.ID); err != nil {
+						return err
+					}
+				}
+				if member[f.ProductID] {
+					kept = append(kept, f)
+				}
+			}
+			kr.Features = kept
+		}
+	}
+	return nil
+}
+
+// LinkKeyResultFeature links a feature to a key result as meant to move
+// it. A product objective's key results take that product's features; a
+// company objective's take any feature the person may read.
+func (a *App) LinkKeyResultFeature(ctx context.Context, id, krID int64, ref string) (*northstar.Objective, error) {
+	return a.objectivePart(ctx, id, func(tx *store.Tx, _ *northstar.User, o *northstar.Objective) error {
+		kr, err := findKeyResult(o, krID)
+		if err != nil {
+			return err
+		}
+		_, p, f, err := loadFeature(ctx, tx, strings.ToUpper(strings.TrimSpace(ref)), northstar.ActionRead)
+		if northstar.ErrorCode(err) == northstar.ENOTFOUND {
+			return northstar.FieldError("feature", "Feature %q not found.", ref)
+		} else if err != nil {
+			return err
+		}
+		if o.ProductKey != "" && p.ID != o.ProductID {
+			return northstar.FieldError("feature", "%s is not a feature of %s, whose objective this is.", f.Ref, o.ProductKey)
+		}
+		if len(kr.Features) >= northstar.MaxKeyResultFeatures && !slices.ContainsFunc(kr.Features, func(l *northstar.KeyResultFeature) bool { return l.Ref == f.Ref }) {
+			return northstar.FieldError("feature", "Key result %q already has %d features, the most it may have.", kr.Name, northstar.MaxKeyResultFeatures)
+		}
+		return tx.LinkKeyResultFeature(ctx, krID, f.ID)
+	})
+}
+
+// UnlinkKeyResultFeature removes a feature from a key result.
+func (a *App) UnlinkKeyResultFeature(ctx context.Context, id, krID int64, ref string) (*northstar.Objective, error) {
+	return a.objectivePart(ctx, id, func(tx *store.Tx, _ *northstar.User, o *northstar.Objective) error {
+		if _, err := findKeyResult(o, krID); err != nil {
+			return err
+		}
+		_, _, f, err := loadFeature(ctx, tx, strings.ToUpper(strings.TrimSpace(ref)), northstar.ActionRead)
+		if err != nil {
+			return err
+		}
+		return tx.UnlinkKeyResultFeature(ctx, krID, f.ID)
+	})
 }
 
 // resolveObjectiveFields resolves the owner and checks the parent.
@@ -407,8 +482,10 @@ func (a *App) objectivePart(ctx context.Context, id int64, change func(tx *store
 		if o, err = tx.FindObjective(ctx, id); err != nil {
 			return err
 		}
-		_, err = a.record(ctx, tx, user, objectiveChange(o, "updated", before, o))
-		return err
+		if _, err = a.record(ctx, tx, user, objectiveChange(o, "updated", before, o)); err != nil {
+			return err
+		}
+		return hideUnreadableFeatures(ctx, tx, user, o)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("change objective %d: %w", id, err)

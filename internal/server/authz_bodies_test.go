@@ -75,9 +75,10 @@ func (b *sampleBodies) body(method, pattern string) string {
 // formFields are the fields a form needs besides sampleForm's: which of a
 // route's actions to take, or what to act on.
 var formFields = map[string]url.Values{
-	"/products/{key}/poker/{id}": {"action": {"close"}},
-	"/invitations":               {"product": {"BOOK"}, "from": {"product"}},
-	"/products/{key}/strategy":   {"section": {"vision"}},
+	"/products/{key}/poker/{id}":                 {"action": {"close"}},
+	"/invitations":                               {"product": {"BOOK"}, "from": {"product"}},
+	"/products/{key}/strategy":                   {"section": {"vision"}},
+	"/objectives/{id}/key-results/{kr}/features": {"feature": {"BOOK-1"}},
 }
 
 // sampleQuery is the query string of the routes that need one.

@@ -53,14 +53,23 @@ type (
 		At    string  `json:"at"`
 	}
 	apiKeyResult struct {
-		ID       int64        `json:"id"`
-		Name     string       `json:"name"`
-		Unit     string       `json:"unit"`
-		Start    float64      `json:"start"`
-		Target   float64      `json:"target"`
-		Current  float64      `json:"current"`
-		CheckIns []apiCheckIn `json:"check_ins"`
-		Progress float64      `json:"progress"`
+		ID       int64          `json:"id"`
+		Name     string         `json:"name"`
+		Unit     string         `json:"unit"`
+		Start    float64        `json:"start"`
+		Target   float64        `json:"target"`
+		Current  float64        `json:"current"`
+		CheckIns []apiCheckIn   `json:"check_ins"`
+		Progress float64        `json:"progress"`
+		Features []apiKRFeature `json:"features"`
+	}
+	apiKRFeature struct {
+		Product        string   `json:"product"`
+		Ref            string   `json:"ref"`
+		Title          string   `json:"title"`
+		Status         string   `json:"status"`
+		ReleasedAt     *string  `json:"released_at"`
+		ValueAtRelease *float64 `json:"value_at_release"`
 	}
 	apiObjective struct {
 		ID          int64          `json:"id"`

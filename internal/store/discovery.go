@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -304,10 +305,16 @@ func (tx *Tx) fillKeyResults(ctx context.Context, objs []*northstar.Objective, c
 		krArgs = append(krArgs, kr.ID)
 	}
 	rows.Close()
-	if err := rows.Err(); err != nil || !checkIns || len(krArgs) == 0 {
+	if err := rows.Err(); err != nil || len(krArgs) == 0 {
 		return err
 	}
 	in = "(" + strings.TrimSuffix(strings.Repeat("?,", len(krArgs)), ",") + ")"
+	if err := tx.fillKeyResultFeatures(ctx, krs, in, krArgs); err != nil {
+		return err
+	}
+	if !checkIns {
+		return nil
+	}
 	rows, err = tx.query(ctx, `SELECT c.key_result_id, c.id, c.value, c.note, COALESCE(u.name, ''), c.at
 		FROM check_ins c LEFT JOIN users u ON u.id = c.actor_id WHERE c.key_result_id IN `+in+" ORDER BY c.key_result_id, c.at, c.id", krArgs...)
 	if err != nil {
@@ -323,7 +330,105 @@ func (tx *Tx) fillKeyResults(ctx context.Context, objs []*northstar.Objective, c
 		c.At = c.At.UTC()
 		krs[krID].CheckIns = append(krs[krID].CheckIns, &c)
 	}
-	return rows.Err()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("find check-ins: %w", err)
+	}
+	for _, kr := range krs {
+		kr.SetOutcomes()
+	}
+	return nil
+}
+
+// fillKeyResultFeatures loads the features linked to the key results (in
+// is the placeholder list of ids), released ones first by date.
+func (tx *Tx) fillKeyResultFeatures(ctx context.Context, krs map[int64]*northstar.KeyResult, in string, ids []any) error {
+	// A released feature shipped when its release did, or else when it
+	// was last changed (to released), as in FindShipped.
+	rows, err := tx.query(ctx, `SELECT kf.key_result_id, p.key, f.number, f.title, f.status, r.released_at, f.updated_at, f.product_id
+		FROM key_result_features kf JOIN features f ON f.id = kf.feature_id JOIN products p ON p.id = f.product_id
+		LEFT JOIN releases r ON r.id = f.release_id
+		WHERE kf.key_result_id IN `+in+`
+		ORDER BY kf.key_result_id, p.key, f.number`, ids...)
+	if err != nil {
+		return fmt.Errorf("find key results' features: %w", err)
+	}
+	defer rows.Close()
+	for _, kr := range krs {
+		kr.Features = []*northstar.KeyResultFeature{}
+	}
+	for rows.Next() {
+		var krID int64
+		var key string
+		var number int
+		var released sql.NullTime
+		var updated time.Time
+		f := &northstar.KeyResultFeature{}
+		if err := rows.Scan(&krID, &key, &number, &f.Title, &f.Status, &released, &updated, &f.ProductID); err != nil {
+			return fmt.Errorf("find key results' features: %w", err)
+		}
+		f.Product, f.Ref = key, northstar.FormatRef(key, number)
+		if f.Status == northstar.FeatureReleased {
+			t := updated.UTC()
+			if released.Valid {
+				t = released.Time.UTC()
+			}
+			f.ReleasedAt = &t
+		}
+		krs[krID].Features = append(krs[krID].Features, f)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("find key results' features: %w", err)
+	}
+	// Shipped first, in the order they shipped; the rest by ref.
+	for _, kr := range krs {
+		slices.SortStableFunc(kr.Features, func(a, b *northstar.KeyResultFeature) int {
+			switch {
+			case a.ReleasedAt != nil && b.ReleasedAt != nil:
+				return a.ReleasedAt.Compare(*b.ReleasedAt)
+			case a.ReleasedAt != nil:
+				return -1
+			case b.ReleasedAt != nil:
+				return 1
+			}
+			return 0
+		})
+	}
+	return nil
+}
+
+// LinkKeyResultFeature records that a feature is meant to move a key
+// result; linking it again changes nothing.
+func (tx *Tx) LinkKeyResultFeature(ctx context.Context, krID, featureID int64) error {
+	var n int
+	if err := tx.queryRow(ctx, "SELECT COUNT(*) FROM key_result_features WHERE key_result_id = ? AND feature_id = ?", krID, featureID).Scan(&n); err != nil {
+		return fmt.Errorf("link key result %d: %w", krID, translate(err))
+	}
+	if n > 0 {
+		return nil
+	}
+	if _, err := tx.exec(ctx, "INSERT INTO key_result_features (key_result_id, feature_id) VALUES (?, ?)", krID, featureID); err != nil {
+		return fmt.Errorf("link key result %d to feature %d: %w", krID, featureID, translate(err))
+	}
+	return nil
+}
+
+// UnlinkKeyResultFeature removes a feature from a key result.
+func (tx *Tx) UnlinkKeyResultFeature(ctx context.Context, krID, featureID int64) error {
+	res, err := tx.exec(ctx, "DELETE FROM key_result_features WHERE key_result_id = ? AND feature_id = ?", krID, featureID)
+	return rowChanged(res, err, "The feature is not linked to key result %d.", krID)
+}
+
+// MemberProducts returns the ids of the products a user belongs to.
+func (tx *Tx) MemberProducts(ctx context.Context, userID int64) (map[int64]bool, error) {
+	ids, err := tx.queryIDs(ctx, fmt.Sprintf("products of user %d", userID), "SELECT product_id FROM members WHERE user_id = ?", userID)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		out[id] = true
+	}
+	return out, nil
 }
 
 // CreateKeyResult adds a key result at a position.

@@ -127,6 +127,16 @@ func sparklineAt(o *northstar.Objective, kr *northstar.KeyResult, now time.Time)
 	}
 	fmt.Fprintf(&b, `<line class="spark-target" x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f"><title>Target: %s</title></line>`,
 		sparkPad, sparkWidth-sparkPad, y(kr.Target), y(kr.Target), esc(unit(kr.Target)))
+	// What shipped against the check-ins: a mark at each linked
+	// feature's release, inside the time axis.
+	for _, f := range kr.Features {
+		if f.ReleasedAt == nil || f.ReleasedAt.Before(t0) || f.ReleasedAt.After(t1) {
+			continue
+		}
+		fx := x(*f.ReleasedAt)
+		fmt.Fprintf(&b, `<g class="spark-ship"><title>%s shipped %s: %s</title><line x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f"/><path d="M%.1f %.1fl3 -4h-6z"/></g>`,
+			esc(f.Ref), f.ReleasedAt.Format("2 Jan 2006"), esc(f.Title), fx, fx, sparkPad/2+4, sparkHeight-sparkPad/2, fx, sparkPad/2+4)
+	}
 	fmt.Fprintf(&b, `<path class="spark-line" d="%s"/>`, line.String())
 	for i, p := range points {
 		class := "spark-dot"

@@ -409,3 +409,40 @@ func (web *Web) checkIn(w http.ResponseWriter, r *http.Request) error {
 	}
 	return web.objectiveDone(w, r, o.ProductKey, fmt.Sprintf("kr-%d-checkin", krID), fmt.Sprintf("kr-%d", krID), "Check-in recorded.", err)
 }
+
+// linkKeyResultFeature links a feature to a key result.
+func (web *Web) linkKeyResultFeature(w http.ResponseWriter, r *http.Request) error {
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	o, err := web.loadObjectiveScope(r)
+	if err != nil {
+		return err
+	}
+	krID, err := parseID(r, "kr", "Key result")
+	if err != nil {
+		return err
+	}
+	ref := strings.ToUpper(strings.TrimSpace(r.PostForm.Get("feature")))
+	if ref == "" {
+		err = northstar.FieldError("feature", "Enter the ref of the feature meant to move this key result, like BOOK-12.")
+	} else {
+		_, err = web.app.LinkKeyResultFeature(r.Context(), o.ID, krID, ref)
+	}
+	return web.objectiveDone(w, r, o.ProductKey, fmt.Sprintf("kr-%d-features", krID), fmt.Sprintf("kr-%d", krID), ref+" linked: it shows against the key result's check-ins.", err)
+}
+
+// unlinkKeyResultFeature removes a feature from a key result.
+func (web *Web) unlinkKeyResultFeature(w http.ResponseWriter, r *http.Request) error {
+	o, err := web.loadObjectiveScope(r)
+	if err != nil {
+		return err
+	}
+	krID, err := parseID(r, "kr", "Key result")
+	if err != nil {
+		return err
+	}
+	ref := r.PathValue("ref")
+	_, err = web.app.UnlinkKeyResultFeature(r.Context(), o.ID, krID, ref)
+	return web.objectiveDone(w, r, o.ProductKey, fmt.Sprintf("kr-%d-features", krID), fmt.Sprintf("kr-%d", krID), ref+" unlinked.", err)
+}

@@ -142,6 +142,8 @@ func (web *Web) Routes() []httpx.Route {
 		{Method: "POST", Pattern: "/objectives/{id}/key-results/{kr}", Handler: a(web.updateKeyResult)},
 		{Method: "POST", Pattern: "/objectives/{id}/key-results/{kr}/delete", Handler: a(web.deleteKeyResult)},
 		{Method: "POST", Pattern: "/objectives/{id}/key-results/{kr}/check-ins", Handler: a(web.checkIn)},
+		{Method: "POST", Pattern: "/objectives/{id}/key-results/{kr}/features", Handler: a(web.linkKeyResultFeature)},
+		{Method: "POST", Pattern: "/objectives/{id}/key-results/{kr}/features/{ref}/remove", Handler: a(web.unlinkKeyResultFeature)},
 		{Method: "GET", Pattern: "/customers", Handler: a(web.customers)},
 		{Method: "POST", Pattern: "/customers", Handler: a(web.saveCustomer)},
 		{Method: "POST", Pattern: "/customers/{id}", Handler: a(web.saveCustomer)},
