@@ -31,6 +31,7 @@ type serveCmd struct {
 	allowPrivateWebhooks         bool
 	sessionIdle, sessionMax      time.Duration
 	maxInFlight                  int
+	trustedProxies               string
 	oidc                         oidcFlags
 }
 
@@ -54,6 +55,7 @@ func (c *serveCmd) flags() *flag.FlagSet {
 	fs.DurationVar(&c.sessionIdle, "session-idle", app.DefaultSessionTTL, "browser sessions end after this long without use")
 	fs.DurationVar(&c.sessionMax, "session-max", app.DefaultSessionMaxAge, "browser sessions end this long after sign-in, however much they are used")
 	maxInFlight, _ := strconv.Atoi(envOr(c.env, "NORTHSTAR_MAX_INFLIGHT", strconv.Itoa(httpx.DefaultMaxInFlight)))
+	fs.StringVar(&c.trustedProxies, "trusted-proxies", envOr(c.env, "NORTHSTAR_TRUSTED_PROXIES", ""), "comma-separated addresses or CIDR ranges of load balancers whose X-Forwarded-For names the client, for per-address limits and the log (env NORTHSTAR_TRUSTED_PROXIES; none: the peer is the client)")
 	fs.IntVar(&c.maxInFlight, "max-inflight", maxInFlight, "requests handled at once; more wait up to "+httpx.DefaultQueueWait.String()+" for a slot, then get 503 (env NORTHSTAR_MAX_INFLIGHT; event streams and health checks not counted)")
 	c.oidc.register(fs, c.env)
 	return fs
@@ -131,6 +133,10 @@ func (c *serveCmd) run(ctx context.Context, args []string) error {
 		return fmt.Errorf("--max-inflight (env NORTHSTAR_MAX_INFLIGHT) must be a whole number above 0")
 	}
 	srv.Limits.MaxInFlight = c.maxInFlight
+	if srv.TrustedProxies, err = httpx.ParseTrustedProxies(c.trustedProxies); err != nil {
+		ln.Close()
+		return fmt.Errorf("--trusted-proxies (env NORTHSTAR_TRUSTED_PROXIES): %w", err)
+	}
 	if c.smtpAddr != "" {
 		a.Mail = &app.MailConfig{Addr: c.smtpAddr, From: c.smtpFrom, Username: c.smtpUser, Password: c.env.Getenv("NORTHSTAR_SMTP_PASSWORD"),
 			Window: c.mailWindow, BaseURL: base}

@@ -3,7 +3,6 @@ package httpx
 import (
 	"context"
 	"log/slog"
-	"net"
 	"net/http"
 	"runtime/debug"
 	"strings"
@@ -115,16 +114,6 @@ func WantsJSON(r *http.Request) bool {
 // a proxy that says so.
 func IsTLS(r *http.Request) bool {
 	return r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https"
-}
-
-// ClientIP returns the client's address. Forwarded headers are ignored:
-// they are the client's to forge unless a trusted proxy sets them.
-func ClientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // SessionCookie names the browser session cookie over plain HTTP (a

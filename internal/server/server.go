@@ -5,6 +5,7 @@ package server
 import (
 	"log/slog"
 	"net/http"
+	"net/netip"
 
 	"github.com/northstar-pm/northstar/internal/api"
 	"github.com/northstar-pm/northstar/internal/app"
@@ -22,6 +23,9 @@ type Server struct {
 	// Limits bounds the requests handled at once; zero fields take
 	// httpx's defaults. Set it before calling Handler.
 	Limits httpx.Limits
+	// TrustedProxies are the load balancers whose X-Forwarded-For names
+	// the client; none: the peer is the client. Set it before Handler.
+	TrustedProxies []netip.Prefix
 }
 
 // New builds the server. baseURL is the public address used in links.
@@ -76,6 +80,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("/api/", s.api.Handler())
 	mux.Handle("/", s.web.Handler())
 	return httpx.Chain(mux,
+		httpx.ClientAddress(s.TrustedProxies),
 		httpx.Log(s.log),
 		httpx.Recover,
 		httpx.SecurityHeaders,
