@@ -22,6 +22,9 @@ type API struct {
 	app *app.App
 	// BaseURL is the server's public address, used in invitation links.
 	BaseURL string
+	// StreamsPerUser bounds the event streams one account may hold open;
+	// 0 means DefaultStreamsPerUser.
+	StreamsPerUser int
 }
 
 // New returns the API on top of a.

@@ -98,6 +98,37 @@ type streamHub struct {
 	once sync.Once
 	done chan struct{}
 	enc  frameCache
+
+	mu     sync.Mutex
+	byUser map[int64]int // open streams per person
+}
+
+// DefaultStreamsPerUser bounds one person's open streams: a browser opens
+// one per page, so this is many tabs; beyond it one account could take
+// the server's whole allowance of streams (httpx.Limits.MaxStreams).
+const DefaultStreamsPerUser = 64
+
+// open counts a stream of the user, or refuses it when they have max.
+func (h *streamHub) open(userID int64, max int) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.byUser[userID] >= max {
+		return northstar.Errorf(northstar.ERATELIMITED, "You have %d live-update streams open, the most one account may have; close some pages.", max)
+	}
+	if h.byUser == nil {
+		h.byUser = map[int64]int{}
+	}
+	h.byUser[userID]++
+	return nil
+}
+
+// close uncounts a stream opened with open.
+func (h *streamHub) close(userID int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.byUser[userID]--; h.byUser[userID] <= 0 {
+		delete(h.byUser, userID)
+	}
 }
 
 // frameCache keeps the last few changes encoded: every stream gets the
@@ -269,6 +300,15 @@ func (a *API) streamEvents(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	hub := a.streams()
+	user := northstar.UserFromContext(ctx)
+	max := a.StreamsPerUser
+	if max <= 0 {
+		max = DefaultStreamsPerUser
+	}
+	if err := hub.open(user.ID, max); err != nil {
+		return err
+	}
+	defer hub.close(user.ID)
 	ids := map[int64]bool{}
 	keys := make([]string, 0, len(sq.products))
 	for _, p := range sq.products {

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/northstar-pm/northstar/internal/server"
+	"github.com/northstar-pm/northstar/internal/store"
 )
 
 func init() {
@@ -296,6 +297,24 @@ func TestLiveEventsBadInput(t *testing.T) {
 			t.Errorf("timeout=0 answered %q", res.body)
 		}
 	})
+}
+
+// One account may hold at most 64 streams, so that it cannot take the
+// server's whole allowance; others are not held back by it.
+func TestLiveEventsPerAccountCap(t *testing.T) {
+	e := newEnv(t, store.SQLite)
+	admin := e.signUpAdmin(t)
+	admin.createProduct(t, "BOOK", "Book inventory")
+	for range 64 {
+		admin.stream(t, "product=BOOK")
+	}
+	_, status, body := openStream(t, admin, e.url, "product=BOOK")
+	if status != http.StatusTooManyRequests || !strings.Contains(string(body), "rate_limited") {
+		t.Errorf("the 65th stream of one account: %d %s, want 429", status, short(body))
+	}
+	other := e.newUser(t, "Bo", "bo@example.com")
+	admin.setMember(t, "BOOK", other.email, "viewer")
+	other.stream(t, "product=BOOK")
 }
 
 // Shutdown: http.Server.Shutdown waits for handlers, and a stream never
