@@ -15,6 +15,7 @@ const (
 	ECONFLICT      = "conflict"      // stale version or duplicate: 409
 	EUNPROCESSABLE = "unprocessable" // a business rule refuses the change: 422
 	ERATELIMITED   = "rate_limited"  // too many attempts: 429
+	ETOOLARGE      = "too_large"     // a body over its size limit: 413
 	EINTERNAL      = "internal"      // anything unexpected: 500
 )
 

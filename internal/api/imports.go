@@ -156,7 +156,7 @@ func importError(err error) error {
 func uploadError(err error) error {
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		return &northstar.Error{Code: northstar.EINVALID, Field: "file", Message: fmt.Sprintf("The file is larger than %d MB.", MaxImportBytes>>20)}
+		return &northstar.Error{Code: northstar.ETOOLARGE, Field: "file", Message: fmt.Sprintf("The file is larger than %d MB.", MaxImportBytes>>20)}
 	}
 	return northstar.FieldError("file", "The upload cannot be read: %v.", err)
 }

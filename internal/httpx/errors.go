@@ -28,6 +28,7 @@ var statuses = map[string]int{
 	northstar.ECONFLICT:      http.StatusConflict,
 	northstar.EUNPROCESSABLE: http.StatusUnprocessableEntity,
 	northstar.ERATELIMITED:   http.StatusTooManyRequests,
+	northstar.ETOOLARGE:      http.StatusRequestEntityTooLarge,
 	northstar.EINTERNAL:      http.StatusInternalServerError,
 }
 
@@ -208,7 +209,7 @@ func jsonError(err error) error {
 		}
 		return northstar.FieldError(field, "%s must be %s, not %s.", field, jsonType(typ.Type.Kind().String()), typ.Value)
 	case errors.As(err, &tooBig):
-		return northstar.Errorf(northstar.EINVALID, "The body is too large (at most %d bytes).", tooBig.Limit)
+		return northstar.Errorf(northstar.ETOOLARGE, "The body is too large (at most %d bytes).", tooBig.Limit)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return northstar.FieldError(field, "Unknown field %q.", field)

@@ -823,7 +823,7 @@ func TestBadInput(t *testing.T) {
 			{"trailing garbage", "POST", create, `{"key": "AB", "name": "x"} garbage`, nil, 400, northstar.EINVALID, ""},
 			{"unknown field", "POST", create, `{"key": "AB", "name": "x", "colour": "red"}`, nil, 400, northstar.EINVALID, "colour"},
 			{"unknown field on update", "PATCH", update, `{"stage": "growth"}`, nil, 400, northstar.EINVALID, "stage"},
-			{"body too large", "POST", create, `{"key": "AB", "name": "x", "vision": "` + strings.Repeat("v", 1<<20) + `"}`, nil, 400, northstar.EINVALID, ""},
+			{"body too large", "POST", create, `{"key": "AB", "name": "x", "vision": "` + strings.Repeat("v", 1<<20) + `"}`, nil, 413, northstar.ETOOLARGE, ""},
 			// Wrong types name the field.
 			{"key is a number", "POST", create, `{"key": 12, "name": "x"}`, nil, 400, northstar.EINVALID, "key"},
 			{"name is an array", "POST", create, `{"key": "AB", "name": ["x"]}`, nil, 400, northstar.EINVALID, "name"},

@@ -238,7 +238,7 @@ func (web *Web) uploadImport(w http.ResponseWriter, r *http.Request) error {
 func uploadFailure(err error) error {
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		return northstar.FieldError("file", "The file is larger than %d MB.", maxWizardUpload>>20)
+		return &northstar.Error{Code: northstar.ETOOLARGE, Field: "file", Message: fmt.Sprintf("The file is larger than %d MB.", maxWizardUpload>>20)}
 	}
 	return northstar.FieldError("file", "The upload cannot be read: %v.", err)
 }

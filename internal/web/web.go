@@ -6,6 +6,7 @@ package web
 import (
 	"bytes"
 	"embed"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -296,6 +297,10 @@ func redirect(w http.ResponseWriter, r *http.Request, to string) {
 func parseForm(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, httpx.MaxBodyBytes)
 	if err := r.ParseForm(); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return northstar.Errorf(northstar.ETOOLARGE, "The form is too large (at most %d bytes).", tooBig.Limit)
+		}
 		return northstar.Errorf(northstar.EINVALID, "The form could not be read: %v.", err)
 	}
 	return nil
@@ -354,7 +359,7 @@ func toFormError(err error) *formError {
 // opposed to a missing page or a server fault).
 func userError(err error) bool {
 	switch northstar.ErrorCode(err) {
-	case northstar.EINVALID, northstar.ECONFLICT, northstar.EUNPROCESSABLE, northstar.ERATELIMITED, northstar.EFORBIDDEN, northstar.EUNAUTHORIZED:
+	case northstar.EINVALID, northstar.ECONFLICT, northstar.EUNPROCESSABLE, northstar.ERATELIMITED, northstar.ETOOLARGE, northstar.EFORBIDDEN, northstar.EUNAUTHORIZED:
 		return true
 	}
 	return false
