@@ -62,6 +62,9 @@ func (b *sampleBodies) body(method, pattern string) string {
 		return ""
 	}
 	if strings.HasPrefix(pattern, "/api/") {
+		if v, ok := jsonBodies[method+" "+pattern]; ok {
+			return v
+		}
 		if v, ok := b.api[method+" "+strings.TrimSuffix(pattern, "...}")]; ok {
 			return string(v)
 		}
@@ -72,13 +75,29 @@ func (b *sampleBodies) body(method, pattern string) string {
 	return form.Encode()
 }
 
+// jsonBodies replace the sample of the OpenAPI schema where it is not
+// enough to reach the permission check.
+var jsonBodies = map[string]string{
+	"POST /api/v1/stories/bulk": `{"refs": ["{story}"], "status": "ready"}`,
+}
+
 // formFields are the fields a form needs besides sampleForm's: which of a
-// route's actions to take, or what to act on.
+// route's actions to take, or what to act on. "{story}" and "{feature}"
+// stand for the object of the variant's product (fixtures.fill).
 var formFields = map[string]url.Values{
+	"/products/{key}/releases/{id}/features":       {"ref": {"{feature}"}},
+	"/sprints/{id}/stories":                        {"ref": {"{story}"}},
+	"/products/{key}/feedback/{feedback}/insights": {"feature": {"{feature}"}},
+	"/objectives":                                {"status": {"on_track"}},
+	"/products/{key}/objectives":                 {"status": {"on_track"}},
+	"/objectives/{id}":                           {"status": {"on_track"}},
+	"/objectives/{id}/key-results":               {"start": {"0"}, "target": {"10"}},
+	"/objectives/{id}/key-results/{kr}":          {"start": {"0"}, "target": {"10"}},
+	"/products/{key}/releases/{id}":              {"status": {"planned"}},
 	"/products/{key}/poker/{id}":                 {"action": {"close"}},
 	"/invitations":                               {"product": {"BOOK"}, "from": {"product"}},
 	"/products/{key}/strategy":                   {"section": {"vision"}},
-	"/objectives/{id}/key-results/{kr}/features": {"feature": {"BOOK-1"}},
+	"/objectives/{id}/key-results/{kr}/features": {"feature": {"{feature}"}},
 }
 
 // sampleQuery is the query string of the routes that need one.

@@ -553,7 +553,7 @@ func testAuthorizationMatrix(t *testing.T, e *env) {
 				path += "?" + q
 			}
 			for _, p := range ps {
-				a := matrixRequest(t, e, p, rt.Method, path, bodies.body(rt.Method, rt.Pattern))
+				a := matrixRequest(t, e, p, rt.Method, path, fx.fill(bodies.body(rt.Method, rt.Pattern), variant))
 				requests++
 				mark := ""
 				if a.flash != "" {
@@ -872,6 +872,14 @@ func collectFixtures(t *testing.T, admin *client, key string) map[string]string 
 	v["invitations"] = create("/api/v1/invitations", map[string]string{"email": "invited-" + strings.ToLower(key) + "@matrix.test", "product": key, "role": "viewer"})
 	v["kind"] = "story"
 	return v
+}
+
+// fill puts the variant's story and feature in a request body's
+// placeholders (refs are letters, digits and a dash: safe in JSON and in
+// a form as they are).
+func (fx *fixtures) fill(body, variant string) string {
+	vals := fx.values[variant]
+	return strings.NewReplacer("{story}", vals["story"], "{feature}", vals["feature"], "%7Bstory%7D", vals["story"], "%7Bfeature%7D", vals["feature"]).Replace(body)
 }
 
 // path fills a route pattern with the variant's objects; false when the
