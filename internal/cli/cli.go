@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/northstar-pm/northstar/internal/app"
@@ -163,16 +164,19 @@ func envOr(env Env, name, def string) string {
 
 // dbFlags are the flags every command that opens the database shares.
 type dbFlags struct {
-	env     Env
-	dsn     string
-	dataDir string
-	sync    string
+	env      Env
+	dsn      string
+	dataDir  string
+	sync     string
+	maxConns int
 }
 
 func (d *dbFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&d.dataDir, "data", envOr(d.env, "NORTHSTAR_DATA", "data"), "data directory for the SQLite database (env NORTHSTAR_DATA)")
 	fs.StringVar(&d.dsn, "db", envOr(d.env, "NORTHSTAR_DB", ""), "database: a SQLite file path, or a postgres:// URL (env NORTHSTAR_DB; default <data>/northstar.db)")
 	fs.StringVar(&d.sync, "sqlite-sync", envOr(d.env, "NORTHSTAR_SQLITE_SYNC", "FULL"), "SQLite synchronous mode: FULL survives power loss, NORMAL is faster and survives crashes (env NORTHSTAR_SQLITE_SYNC)")
+	maxConns, _ := strconv.Atoi(envOr(d.env, "NORTHSTAR_DB_MAX_CONNS", "20"))
+	fs.IntVar(&d.maxConns, "db-max-conns", maxConns, "PostgreSQL connections this process may open, e.g. to fit several processes under the server's max_connections (env NORTHSTAR_DB_MAX_CONNS)")
 }
 
 // DSN returns the database to open.
@@ -185,7 +189,10 @@ func (d *dbFlags) DSN() string {
 
 // open opens the database without migrating it.
 func (d *dbFlags) open(ctx context.Context) (*store.DB, error) {
-	return store.Open(ctx, d.DSN(), store.Options{Synchronous: d.sync})
+	if d.maxConns < 0 {
+		return nil, fmt.Errorf("--db-max-conns (env NORTHSTAR_DB_MAX_CONNS) must be a whole number above 0")
+	}
+	return store.Open(ctx, d.DSN(), store.Options{Synchronous: d.sync, MaxConns: d.maxConns})
 }
 
 // openApp opens and migrates the database and returns the app on top.
