@@ -594,9 +594,6 @@ func (a *API) linkKeyResultFeature(w http.ResponseWriter, r *http.Request) error
 	if err := httpx.DecodeJSON(w, r, &req); err != nil {
 		return err
 	}
-	if strings.TrimSpace(req.Feature) == "" {
-		return northstar.FieldError("feature", "feature is required: the ref of the feature meant to move the key result, like BOOK-12.")
-	}
 	o, err := a.app.LinkKeyResultFeature(r.Context(), id, krID, req.Feature)
 	if err != nil {
 		return err

@@ -309,12 +309,16 @@ func hideUnreadableFeatures(ctx context.Context, tx *store.Tx, user *northstar.U
 // it. A product objective's key results take that product's features; a
 // company objective's take any feature the person may read.
 func (a *App) LinkKeyResultFeature(ctx context.Context, id, krID int64, ref string) (*northstar.Objective, error) {
+	ref = strings.ToUpper(strings.TrimSpace(ref))
+	if ref == "" {
+		return nil, northstar.FieldError("feature", "feature is required: the ref of the feature meant to move the key result, like BOOK-12.")
+	}
 	return a.objectivePart(ctx, id, func(tx *store.Tx, _ *northstar.User, o *northstar.Objective) error {
 		kr, err := findKeyResult(o, krID)
 		if err != nil {
 			return err
 		}
-		_, p, f, err := loadFeature(ctx, tx, strings.ToUpper(strings.TrimSpace(ref)), northstar.ActionRead)
+		_, p, f, err := loadFeature(ctx, tx, ref, northstar.ActionRead)
 		if northstar.ErrorCode(err) == northstar.ENOTFOUND {
 			return northstar.FieldError("feature", "Feature %q not found.", ref)
 		} else if err != nil {

@@ -305,6 +305,17 @@ func (web *Web) loadObjectiveScope(r *http.Request) (*northstar.Objective, error
 	return web.app.Objective(r.Context(), id)
 }
 
+// loadKeyResultScope finds the objective of the path and reads its key
+// result's id.
+func (web *Web) loadKeyResultScope(r *http.Request) (*northstar.Objective, int64, error) {
+	o, err := web.loadObjectiveScope(r)
+	if err != nil {
+		return nil, 0, err
+	}
+	krID, err := parseID(r, "kr", "Key result")
+	return o, krID, err
+}
+
 func (web *Web) updateObjective(w http.ResponseWriter, r *http.Request) error {
 	if err := parseForm(w, r); err != nil {
 		return err
@@ -355,11 +366,7 @@ func (web *Web) updateKeyResult(w http.ResponseWriter, r *http.Request) error {
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
-	o, err := web.loadObjectiveScope(r)
-	if err != nil {
-		return err
-	}
-	krID, err := parseID(r, "kr", "Key result")
+	o, krID, err := web.loadKeyResultScope(r)
 	if err != nil {
 		return err
 	}
@@ -372,11 +379,7 @@ func (web *Web) updateKeyResult(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (web *Web) deleteKeyResult(w http.ResponseWriter, r *http.Request) error {
-	o, err := web.loadObjectiveScope(r)
-	if err != nil {
-		return err
-	}
-	krID, err := parseID(r, "kr", "Key result")
+	o, krID, err := web.loadKeyResultScope(r)
 	if err != nil {
 		return err
 	}
@@ -392,11 +395,7 @@ func (web *Web) checkIn(w http.ResponseWriter, r *http.Request) error {
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
-	o, err := web.loadObjectiveScope(r)
-	if err != nil {
-		return err
-	}
-	krID, err := parseID(r, "kr", "Key result")
+	o, krID, err := web.loadKeyResultScope(r)
 	if err != nil {
 		return err
 	}
@@ -415,30 +414,18 @@ func (web *Web) linkKeyResultFeature(w http.ResponseWriter, r *http.Request) err
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
-	o, err := web.loadObjectiveScope(r)
-	if err != nil {
-		return err
-	}
-	krID, err := parseID(r, "kr", "Key result")
+	o, krID, err := web.loadKeyResultScope(r)
 	if err != nil {
 		return err
 	}
 	ref := strings.ToUpper(strings.TrimSpace(r.PostForm.Get("feature")))
-	if ref == "" {
-		err = northstar.FieldError("feature", "Enter the ref of the feature meant to move this key result, like BOOK-12.")
-	} else {
-		_, err = web.app.LinkKeyResultFeature(r.Context(), o.ID, krID, ref)
-	}
+	_, err = web.app.LinkKeyResultFeature(r.Context(), o.ID, krID, ref)
 	return web.objectiveDone(w, r, o.ProductKey, fmt.Sprintf("kr-%d-features", krID), fmt.Sprintf("kr-%d", krID), ref+" linked: it shows against the key result's check-ins.", err)
 }
 
 // unlinkKeyResultFeature removes a feature from a key result.
 func (web *Web) unlinkKeyResultFeature(w http.ResponseWriter, r *http.Request) error {
-	o, err := web.loadObjectiveScope(r)
-	if err != nil {
-		return err
-	}
-	krID, err := parseID(r, "kr", "Key result")
+	o, krID, err := web.loadKeyResultScope(r)
 	if err != nil {
 		return err
 	}
