@@ -158,14 +158,7 @@ func runBackupDrill(t *testing.T, dbArgs []string, backup func(t *testing.T), re
 	t.Logf("seed %d", seed)
 	begin := time.Now()
 	p, url, _ := startCrashServer(t, dbArgs)
-	var creds struct{ Token string }
-	if code := call(t, "POST", url+"/api/v1/signup", "", map[string]string{"name": "Drill Admin", "email": "drill@northstar.test", "password": "correct horse battery staple"}, &creds); code != http.StatusCreated {
-		t.Fatalf("POST /api/v1/signup: %d", code)
-	}
-	token := creds.Token
-	if code := call(t, "POST", url+"/api/v1/products", token, map[string]string{"key": crashProduct, "name": "Backup drill"}, nil); code != http.StatusCreated {
-		t.Fatalf("POST /api/v1/products: %d", code)
-	}
+	token := signUpWithProduct(t, url, "Drill Admin", "drill@northstar.test", crashProduct, "Backup drill")
 
 	writers := make([]*drillWriter, crashWriters)
 	for i := range writers {

@@ -153,14 +153,7 @@ func runCrashTest(t *testing.T, kills int, dbArgs []string, sqliteFile string) {
 
 	// First start: an admin (the first account) and the product.
 	p, url, _ := startCrashServer(t, dbArgs)
-	var creds struct{ Token string }
-	if code := call(t, "POST", url+"/api/v1/signup", "", map[string]string{"name": "Crash Admin", "email": "crash@northstar.test", "password": "correct horse battery staple"}, &creds); code != http.StatusCreated {
-		t.Fatalf("POST /api/v1/signup: %d", code)
-	}
-	run.token = creds.Token
-	if code := call(t, "POST", url+"/api/v1/products", run.token, map[string]string{"key": crashProduct, "name": "Crash test"}, nil); code != http.StatusCreated {
-		t.Fatalf("POST /api/v1/products: %d", code)
-	}
+	run.token = signUpWithProduct(t, url, "Crash Admin", "crash@northstar.test", crashProduct, "Crash test")
 
 	var restarts []time.Duration
 	var totalAcked int

@@ -222,6 +222,20 @@ func serve(t *testing.T, args ...string) (*proc, string) {
 	return p, url
 }
 
+// signUpWithProduct signs up the first account (the admin) on a fresh
+// server and creates a product; it returns the admin's token.
+func signUpWithProduct(t *testing.T, url, name, email, key, product string) string {
+	t.Helper()
+	var creds struct{ Token string }
+	if code := call(t, "POST", url+"/api/v1/signup", "", map[string]string{"name": name, "email": email, "password": "correct horse battery staple"}, &creds); code != http.StatusCreated {
+		t.Fatalf("POST /api/v1/signup: %d", code)
+	}
+	if code := call(t, "POST", url+"/api/v1/products", creds.Token, map[string]string{"key": key, "name": product}, nil); code != http.StatusCreated {
+		t.Fatalf("POST /api/v1/products: %d", code)
+	}
+	return creds.Token
+}
+
 // call sends a JSON API request and decodes the JSON answer into out (if
 // not nil). It returns the status code.
 func call(t *testing.T, method, url, token string, body, out any) int {

@@ -172,14 +172,7 @@ type loadTarget struct {
 func prepareLoad(t *testing.T, url string) *loadTarget {
 	t.Helper()
 	g := &loadTarget{t: t, url: url}
-	var creds struct{ Token string }
-	if code := call(t, "POST", url+"/api/v1/signup", "", map[string]string{"name": "Load Admin", "email": "load@northstar.test", "password": "correct horse battery staple"}, &creds); code != http.StatusCreated {
-		t.Fatalf("POST /api/v1/signup: %d", code)
-	}
-	g.token = creds.Token
-	if code := call(t, "POST", url+"/api/v1/products", g.token, map[string]string{"key": overloadProduct, "name": "Load test"}, nil); code != http.StatusCreated {
-		t.Fatalf("POST /api/v1/products: %d", code)
-	}
+	g.token = signUpWithProduct(t, url, "Load Admin", "load@northstar.test", overloadProduct, "Load test")
 	for i := range overloadStories {
 		var s struct{ Ref string }
 		if code := call(t, "POST", url+"/api/v1/products/"+overloadProduct+"/stories", g.token, map[string]any{"title": fmt.Sprintf("Seeded story %d", i+1), "points": 3}, &s); code != http.StatusCreated {
