@@ -282,10 +282,10 @@ func hideUnreadableFeatures(ctx context.Context, tx *store.Tx, user *northstar.U
 		return nil
 	}
 	var member map[int64]bool
-	for _, o := range objs {
-		if err := hideUnreadableFeatures(ctx, tx, user, o.Children...); err != nil {
-			return err
-		}
+	queue := slices.Clone(objs) // and their children, as they come
+	for len(queue) > 0 {
+		o := queue[0]
+		queue = append(queue[1:], o.Children...)
 		for _, kr := range o.KeyResults {
 			kept := kr.Features[:0]
 			for _, f := range kr.Features {

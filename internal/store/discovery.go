@@ -399,14 +399,7 @@ func (tx *Tx) fillKeyResultFeatures(ctx context.Context, krs map[int64]*northsta
 // LinkKeyResultFeature records that a feature is meant to move a key
 // result; linking it again changes nothing.
 func (tx *Tx) LinkKeyResultFeature(ctx context.Context, krID, featureID int64) error {
-	var n int
-	if err := tx.queryRow(ctx, "SELECT COUNT(*) FROM key_result_features WHERE key_result_id = ? AND feature_id = ?", krID, featureID).Scan(&n); err != nil {
-		return fmt.Errorf("link key result %d: %w", krID, translate(err))
-	}
-	if n > 0 {
-		return nil
-	}
-	if _, err := tx.exec(ctx, "INSERT INTO key_result_features (key_result_id, feature_id) VALUES (?, ?)", krID, featureID); err != nil {
+	if _, err := tx.exec(ctx, "INSERT INTO key_result_features (key_result_id, feature_id) VALUES (?, ?) ON CONFLICT DO NOTHING", krID, featureID); err != nil {
 		return fmt.Errorf("link key result %d to feature %d: %w", krID, featureID, translate(err))
 	}
 	return nil
